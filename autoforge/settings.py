@@ -1,0 +1,243 @@
+"""AutoForge settings: one module, every value from the environment.
+
+Values come from the process environment or from a ``.env`` file in the
+project folder (the environment wins). The defaults let a bare checkout run
+on SQLite against a local broker. A missing or malformed setting stops
+start-up with one line naming it (``SettingError`` below) instead of a
+traceback. Every variable is listed, with a comment, in ``.env.example``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import environ
+
+from autoforge.config import EnvReader, SettingError
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+environ.Env.read_env(BASE_DIR / ".env")  # never overrides the real environment
+env = EnvReader()
+
+try:
+    DEBUG = env.bool("DJANGO_DEBUG", False)
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+    if not SECRET_KEY:
+        if not DEBUG:
+            raise SettingError("DJANGO_SECRET_KEY", "is required when DJANGO_DEBUG is off")
+        SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+    ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+    CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS")
+
+    _database = env.database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+
+    LOG_LEVEL = env.log_level("LOG_LEVEL", "INFO")
+    LOG_FILE = env.str("LOG_FILE", "autoforge.log")
+
+    # MQTT (CONTRACT §2, §4)
+    MQTT_BROKER = env.str("MQTT_BROKER", "localhost") or "localhost"
+    MQTT_PORT = env.int("MQTT_PORT", 1883, minimum=1, maximum=65535)
+    MQTT_USERNAME = env.str("MQTT_USERNAME")
+    MQTT_PASSWORD = env.str("MQTT_PASSWORD")
+    MQTT_TLS_CA = env.str("MQTT_TLS_CA")
+    if MQTT_TLS_CA and not Path(MQTT_TLS_CA).is_file():
+        raise SettingError("MQTT_TLS_CA", f"is not a readable file ({MQTT_TLS_CA!r})")
+    MQTT_CLIENT_ID = env.str("MQTT_CLIENT_ID", "autoforge-ingest") or "autoforge-ingest"
+    MQTT_SHARED_GROUP = env.shared_group("MQTT_SHARED_GROUP")
+    MQTT_PROTOCOL = env.choice("MQTT_PROTOCOL", "5", ("5", "3.1.1"))
+    MQTT_KEEPALIVE_SECONDS = env.int("MQTT_KEEPALIVE_SECONDS", 30, minimum=5)
+    # Long enough to ride out a restart or an upgrade of the consumer.
+    MQTT_SESSION_EXPIRY_SECONDS = env.int("MQTT_SESSION_EXPIRY_SECONDS", 7 * 24 * 3600, minimum=60)
+    MQTT_RECONNECT_MIN_SECONDS = env.int("MQTT_RECONNECT_MIN_SECONDS", 5, minimum=1)
+    MQTT_RECONNECT_MAX_SECONDS = env.int("MQTT_RECONNECT_MAX_SECONDS", 120, minimum=1)
+    SENSOR_TOPIC = env.topic_filter("SENSOR_TOPIC", "sensors/+/data")
+    CONTROL_TOPIC = env.topic_filter("CONTROL_TOPIC", "control/+/command")
+
+    # Validation (CONTRACT §2)
+    MAX_CLOCK_SKEW_SECONDS = env.int("MAX_CLOCK_SKEW_SECONDS", 86400, minimum=0)
+
+    # Ingest batching and bookkeeping
+    INGEST_BATCH_SIZE = env.int("INGEST_BATCH_SIZE", 1000, minimum=1, maximum=100_000)
+    INGEST_BATCH_MAX_AGE_MS = env.int("INGEST_BATCH_MAX_AGE_MS", 100, minimum=1)
+    INGEST_MAX_PENDING = env.int("INGEST_MAX_PENDING", 20_000, minimum=1)
+    INGEST_HEARTBEAT_SECONDS = env.int("INGEST_HEARTBEAT_SECONDS", 5, minimum=1)
+    DEAD_LETTER_MAX_ROWS = env.int("DEAD_LETTER_MAX_ROWS", 10_000, minimum=1)
+
+    # Device control (CONTRACT §2)
+    COMMAND_TTL_SECONDS = env.int("COMMAND_TTL_SECONDS", 300, minimum=1)
+
+    # API
+    API_READS_REQUIRE_AUTH = env.bool("API_READS_REQUIRE_AUTH", False)
+    API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", "600/min")
+    API_THROTTLE_USER = env.str("API_THROTTLE_USER", "")
+except SettingError as error:
+    sys.stderr.write(f"autoforge: configuration error: {error}\n")
+    raise SystemExit(2) from None
+
+
+# --- Django -----------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "corsheaders",
+    "sensors",
+    "control",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "autoforge.urls"
+WSGI_APPLICATION = "autoforge.wsgi.application"
+APPEND_SLASH = False  # the contract's paths have no trailing slash
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database_settings(config: dict) -> dict:
+    """Engine-specific options on top of the parsed ``DATABASE_URL``."""
+    engine = config["ENGINE"]
+    options = config.setdefault("OPTIONS", {})
+    if engine == "django.db.backends.sqlite3":
+        # WAL lets the API read while the ingest writes; IMMEDIATE takes the
+        # write lock at BEGIN, so a busy database waits (up to ``timeout``)
+        # instead of failing half-way through a transaction.
+        options.setdefault("timeout", 20)
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault(
+            "init_command",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        )
+        name = str(config.get("NAME") or "")
+        if name and name != ":memory:":
+            # A file, not memory, so that processes started by the tests
+            # (the ingest) can open the test database too.
+            config.setdefault("TEST", {}).setdefault(
+                "NAME", str(Path(name).with_name(f"test_{Path(name).name}"))
+            )
+    elif engine == "django.db.backends.mysql":
+        import pymysql
+
+        pymysql.install_as_MySQLdb()
+        options.setdefault("charset", "utf8mb4")
+        options.setdefault("init_command", "SET sql_mode='STRICT_TRANS_TABLES'")
+        options.setdefault("isolation_level", "read committed")
+        config.setdefault("TEST", {}).setdefault("CHARSET", "utf8mb4")
+    elif engine == "django.db.backends.postgresql":
+        config.setdefault("CONN_HEALTH_CHECKS", True)
+    return config
+
+
+DATABASES = {"default": _database_settings(_database)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- REST framework -----------------------------------------------------------
+
+_read_permission = (
+    "rest_framework.permissions.IsAuthenticated"
+    if API_READS_REQUIRE_AUTH
+    else "rest_framework.permissions.AllowAny"
+)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [_read_permission],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": API_THROTTLE_ANON or None,
+        "user": API_THROTTLE_USER or None,
+    },
+    "EXCEPTION_HANDLER": "autoforge.api_errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+if DEBUG:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
+        "rest_framework.renderers.BrowsableAPIRenderer"
+    )
+
+# --- Logging ------------------------------------------------------------------
+
+_handlers: dict = {
+    "console": {
+        "class": "logging.StreamHandler",
+        "formatter": "colour",
+    },
+}
+if LOG_FILE:
+    _handlers["file"] = {
+        "class": "logging.handlers.RotatingFileHandler",
+        "filename": str(BASE_DIR / LOG_FILE),  # an absolute LOG_FILE stays as it is
+        "maxBytes": 10 * 1024 * 1024,
+        "backupCount": 5,
+        "formatter": "plain",
+        "encoding": "utf-8",
+    }
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "colour": {
+            "()": "colorlog.ColoredFormatter",
+            "format": "%(log_color)s%(asctime)s %(levelname)-8s%(reset)s %(name)s: %(message)s",
+        },
+        "plain": {"format": "%(asctime)s %(levelname)-8s %(name)s: %(message)s"},
+    },
+    "handlers": _handlers,
+    "root": {"handlers": list(_handlers), "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL},
+    },
+}

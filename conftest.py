@@ -1,0 +1,126 @@
+"""Fixtures shared by every app's tests: a private Mosquitto and subprocess settings."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent
+SHIPPED_BROKER_CONF = PROJECT_DIR / "deploy" / "mosquitto.conf"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, *, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
+
+
+class Broker:
+    """A private Mosquitto on a free port, configured as ``deploy/mosquitto.conf``.
+
+    Tests stop and start it to inject broker outages; with persistence on,
+    sessions and queued messages survive a ``stop()``/``start()``.
+    """
+
+    def __init__(self, workdir: Path, *, extra_conf: str = "") -> None:
+        self.host = "127.0.0.1"
+        self.port = free_port()
+        self.workdir = workdir
+        self.conf_path = workdir / "mosquitto.conf"
+        self.log_path = workdir / "mosquitto.log"
+        lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true"]
+        lines.append(f"persistence_location {workdir}/")
+        if os.getuid() == 0:
+            lines.append("user root")  # else it drops to 'mosquitto', who cannot write here
+        lines.append(SHIPPED_BROKER_CONF.read_text())
+        lines.append(extra_conf)
+        self.conf_path.write_text("\n".join(lines) + "\n")
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [binary, "-c", str(self.conf_path)], stdout=log, stderr=subprocess.STDOUT
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGTERM): Mosquitto writes its persistence file."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Broker]:
+    """A fresh private broker for one test, stopped afterwards."""
+    broker = Broker(tmp_path)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.kill()
+
+
+def database_url_for_subprocess() -> str:
+    """``DATABASE_URL`` of the database the tests are using right now."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    engine = db["ENGINE"].rsplit(".", 1)[-1]
+    if engine == "sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    scheme = {"postgresql": "postgres", "mysql": "mysql"}[engine]
+    user = quote(db.get("USER") or "", safe="")
+    password = quote(db.get("PASSWORD") or "", safe="")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"{scheme}://{auth}{db.get('HOST') or 'localhost'}{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def subprocess_env(mosquitto: Broker, transactional_db) -> dict[str, str]:  # noqa: ARG001
+    """Environment for a ``manage.py`` subprocess: the test database and broker."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url_for_subprocess(),
+        MQTT_BROKER=mosquitto.host,
+        MQTT_PORT=str(mosquitto.port),
+        DJANGO_SECRET_KEY=env.get("DJANGO_SECRET_KEY") or "test-secret-key",
+        LOG_FILE="",
+        PYTHONUNBUFFERED="1",
+    )
+    return env

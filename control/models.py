@@ -1,0 +1,1 @@
+"""Device commands (see control/services.py for their life cycle)."""

@@ -1,0 +1,75 @@
+"""Telemetry readings, rejected messages and the ingest workers' status."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class SensorReading(models.Model):
+    """One reading from one device, stored once per (device_id, timestamp)."""
+
+    device_id = models.CharField(max_length=64)
+    temperature = models.FloatField()
+    vibration = models.FloatField()
+    gas = models.FloatField()
+    power = models.FloatField()
+    timestamp = models.DateTimeField(help_text="The device's time of the reading (UTC).")
+    created_at = models.DateTimeField(
+        auto_now_add=True, help_text="When the server stored the reading."
+    )
+
+    class Meta:
+        constraints = [
+            # Also the index for one device's latest reading and history: an
+            # index scan on (device_id, timestamp), backwards, needs no sort.
+            models.UniqueConstraint(
+                fields=["device_id", "timestamp"], name="sensor_reading_device_timestamp_uniq"
+            ),
+        ]
+        indexes = [
+            # The latest / history across all devices, newest first.
+            models.Index(fields=["timestamp", "id"], name="sensor_reading_timestamp_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} @ {self.timestamp.isoformat()}"
+
+
+class DeadLetter(models.Model):
+    """A rejected MQTT message, kept for inspection; the table is bounded."""
+
+    PAYLOAD_MAX_CHARS = 2048
+
+    topic = models.CharField(max_length=512)
+    payload = models.TextField(blank=True, help_text="Truncated; undecodable bytes escaped.")
+    payload_size = models.PositiveIntegerField(help_text="Size of the original payload in bytes.")
+    reason = models.CharField(max_length=255)
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "dead letter"
+
+    def __str__(self) -> str:
+        return f"{self.topic}: {self.reason}"
+
+
+class IngestWorker(models.Model):
+    """Heartbeat of one ``mqtt_ingest`` process, so the web process can report it."""
+
+    client_id = models.CharField(max_length=128, unique=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    connected = models.BooleanField(default=False)
+    started_at = models.DateTimeField()
+    last_heartbeat = models.DateTimeField(db_index=True)
+    received = models.BigIntegerField(default=0)
+    stored = models.BigIntegerField(default=0)
+    duplicates = models.BigIntegerField(default=0)
+    rejected = models.BigIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "ingest worker"
+
+    def __str__(self) -> str:
+        return self.client_id

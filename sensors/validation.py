@@ -1,0 +1,150 @@
+"""Turn one MQTT message into a reading or a rejection (CONTRACT §2).
+
+Pure: no Django settings, no database, no paho. Whatever the bytes, the
+result is a ``Reading`` or a ``Rejection``; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+MAX_PAYLOAD_BYTES = 16 * 1024
+METRICS = ("temperature", "vibration", "gas", "power")
+EARLIEST_TIMESTAMP = datetime(2000, 1, 1, tzinfo=UTC)
+
+DEVICE_ID_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+_NUMERIC_STRING_RE = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A valid reading, ready to store."""
+
+    device_id: str
+    temperature: float
+    vibration: float
+    gas: float
+    power: float
+    timestamp: datetime  # aware, UTC
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a message was not accepted."""
+
+    reason: str
+
+
+class _Invalid(Exception):
+    pass
+
+
+def device_id_from_topic(topic: str, topic_filter: str) -> str | None:
+    """The level of ``topic`` that the ``+`` of ``topic_filter`` matches, or None."""
+    filter_levels = topic_filter.split("/")
+    topic_levels = topic.split("/")
+    if len(filter_levels) != len(topic_levels):
+        return None
+    device_id = None
+    for wanted, got in zip(filter_levels, topic_levels, strict=True):
+        if wanted == "+":
+            device_id = got
+        elif wanted != got:
+            return None
+    return device_id
+
+
+def reading_from_message(
+    topic: str,
+    payload: bytes,
+    *,
+    topic_filter: str = "sensors/+/data",
+    now: datetime,
+    max_clock_skew_seconds: float = 86400,
+) -> Reading | Rejection:
+    """Validate one message against every rule of the contract."""
+    try:
+        device_id = _device_id(topic, topic_filter)
+        document = _json_object(payload)
+        metrics = {name: _metric(document, name) for name in METRICS}
+        timestamp = _timestamp(document, now=now, max_skew=max_clock_skew_seconds)
+    except _Invalid as invalid:
+        return Rejection(str(invalid))
+    return Reading(device_id=device_id, timestamp=timestamp, **metrics)
+
+
+def _device_id(topic: str, topic_filter: str) -> str:
+    device_id = device_id_from_topic(topic, topic_filter)
+    if device_id is None:
+        raise _Invalid(f"topic does not match {topic_filter!r}")
+    if not DEVICE_ID_RE.fullmatch(device_id):
+        raise _Invalid("device id must be 1-64 characters of A-Z a-z 0-9 _ - .")
+    return device_id
+
+
+def _json_object(payload: bytes) -> dict:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise _Invalid(f"payload is {len(payload)} bytes, more than {MAX_PAYLOAD_BYTES}")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Invalid("payload is not UTF-8") from None
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise _Invalid("payload JSON is nested too deeply") from None
+    except ValueError as error:  # JSONDecodeError, or an integer too long to parse
+        raise _Invalid(f"payload is not valid JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise _Invalid("payload must be a JSON object")
+    return document
+
+
+def _metric(document: dict, name: str) -> float:
+    if name not in document:
+        raise _Invalid(f"missing {name!r}")
+    value = document[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise _Invalid(f"{name!r} must be a number")
+    if isinstance(value, str) and not _NUMERIC_STRING_RE.fullmatch(value):
+        raise _Invalid(f"{name!r} must be a number")
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):
+        raise _Invalid(f"{name!r} is out of range") from None
+    if not math.isfinite(number):
+        raise _Invalid(f"{name!r} must be finite")
+    return number
+
+
+def _timestamp(document: dict, *, now: datetime, max_skew: float) -> datetime:
+    if "timestamp" not in document:
+        raise _Invalid("missing 'timestamp'")
+    value = document["timestamp"]
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise _Invalid("'timestamp' is not an ISO 8601 date-time") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            raise _Invalid("'timestamp' is out of range") from None
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            moment = datetime.fromtimestamp(value, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise _Invalid("'timestamp' is out of range") from None
+    else:
+        raise _Invalid("'timestamp' must be an ISO 8601 string or epoch seconds")
+    if moment < EARLIEST_TIMESTAMP:
+        raise _Invalid("'timestamp' is before 2000-01-01 (device clock not set?)")
+    if moment > now + timedelta(seconds=max_skew):
+        raise _Invalid(f"'timestamp' is more than {max_skew:g} s in the future")
+    return moment
