@@ -112,7 +112,7 @@ def database_url_for_subprocess() -> str:
 
 
 @pytest.fixture
-def subprocess_env(mosquitto: Broker, transactional_db) -> dict[str, str]:  # noqa: ARG001
+def subprocess_env(mosquitto: Broker, transactional_db) -> dict[str, str]:
     """Environment for a ``manage.py`` subprocess: the test database and broker."""
     env = dict(os.environ)
     env.update(

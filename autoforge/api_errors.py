@@ -38,11 +38,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-def not_found(request, exception=None) -> JsonResponse:  # noqa: ARG001
+def not_found(request, exception=None) -> JsonResponse:
     """JSON 404 for paths outside the API's routes."""
     return JsonResponse({"message": "Not found"}, status=404)
 
 
-def server_error(request) -> JsonResponse:  # noqa: ARG001
+def server_error(request) -> JsonResponse:
     """JSON 500: the traceback goes to the log, never to the client."""
     return JsonResponse({"message": "Internal server error"}, status=500)
