@@ -84,6 +84,14 @@ class Broker:
         return self.process is not None and self.process.poll() is None
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle counters live in the cache: start every test with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[Broker]:
     """A fresh private broker for one test, stopped afterwards."""

@@ -178,18 +178,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- REST framework -----------------------------------------------------------
 
-_read_permission = (
-    "rest_framework.permissions.IsAuthenticated"
-    if API_READS_REQUIRE_AUTH
-    else "rest_framework.permissions.AllowAny"
-)
-
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": [_read_permission],
+    "DEFAULT_PERMISSION_CLASSES": ["autoforge.permissions.ReadsRequireAuthSetting"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
