@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Mapping
 
 import environ
@@ -16,6 +17,11 @@ import environ
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DATABASE_ENGINES = (
+    "django.db.backends.sqlite3",
+    "django.db.backends.postgresql",
+    "django.db.backends.mysql",
+)
 
 
 class SettingError(Exception):
@@ -104,10 +110,16 @@ class EnvReader:
     def database(self, name: str, default: str) -> dict:
         url = self.str(name, default) or default
         try:
-            config = environ.Env.db_url_config(url)
+            # django-environ warns on stderr about an unknown engine before
+            # returning; the error below says it in the one line we promise.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                config = environ.Env.db_url_config(url)
         except Exception as exc:  # django-environ raises several types
             raise SettingError(name, f"is not a database URL ({exc})") from None
-        if not config.get("ENGINE"):
+        # django-environ passes an unknown scheme through as the engine name,
+        # which would fail later with a traceback from Django's backend loader.
+        if config.get("ENGINE") not in DATABASE_ENGINES:
             raise SettingError(name, f"has an unsupported scheme ({url.split(':', 1)[0]!r})")
         return config
 

@@ -9,6 +9,7 @@ traceback. Every variable is listed, with a comment, in ``.env.example``.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -72,6 +73,14 @@ try:
     API_READS_REQUIRE_AUTH = env.bool("API_READS_REQUIRE_AUTH", False)
     API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", "600/min")
     API_THROTTLE_USER = env.str("API_THROTTLE_USER", "")
+    for _name, _rate in (
+        ("API_THROTTLE_ANON", API_THROTTLE_ANON),
+        ("API_THROTTLE_USER", API_THROTTLE_USER),
+    ):
+        if _rate and not re.fullmatch(r"\d+/[smhd][a-z]*", _rate):
+            raise SettingError(
+                _name, f"must look like 100/min (N per s, min, hour or day; got {_rate!r})"
+            )
 except SettingError as error:
     sys.stderr.write(f"autoforge: configuration error: {error}\n")
     raise SystemExit(2) from None
@@ -186,8 +195,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["autoforge.permissions.ReadsRequireAuthSetting"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # Read API_THROTTLE_ANON / API_THROTTLE_USER at request time.
+        "autoforge.throttling.AnonRateThrottle",
+        "autoforge.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": API_THROTTLE_ANON or None,

@@ -1,9 +1,84 @@
-"""Control API (to be built)."""
+"""Control API: send a command to a device and follow it (CONTRACT §3).
+
+The view only stores the command; ``mqtt_ingest``'s outbox delivers it.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.urls import reverse
+from rest_framework import status
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
+
+from control import selectors, services
+from control.permissions import CanSendCommands
+from control.serializers import (
+    CommandCreateSerializer,
+    CommandListQuerySerializer,
+    CommandSerializer,
+)
+
+
+class CommandJSONParser(JSONParser):
+    """DRF's JSON parser, with absurdly nested JSON a 400 rather than a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None
 
 
 class CommandViewSet(GenericViewSet):
-    pass
+    """POST /api/control, GET /api/control, GET /api/control/<id>."""
+
+    permission_classes = [CanSendCommands]
+    parser_classes = [CommandJSONParser]
+    serializer_class = CommandSerializer
+    lookup_value_regex = r"[0-9]+"
+
+    def create(self, request) -> Response:
+        body = CommandCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        command = services.command_create(
+            **body.validated_data,
+            created_by=request.user,
+            ttl_seconds=settings.COMMAND_TTL_SECONDS,
+        )
+        data = {
+            **CommandSerializer(command).data,
+            "message": f"Command queued for delivery to {command.device_id}",
+        }
+        location = reverse("command-detail", kwargs={"pk": command.id})
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+
+    def list(self, request) -> Response:
+        query = CommandListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        device_id = query.validated_data.get("device_id")
+        limit = query.validated_data["limit"]
+        offset = query.validated_data["offset"]
+        commands = selectors.command_list(device_id=device_id)[offset : offset + limit]
+        data = CommandSerializer(commands, many=True).data
+        return Response(
+            {
+                "count": len(data),
+                "limit": limit,
+                "offset": offset,
+                "device_id": device_id,
+                "data": data,
+            }
+        )
+
+    def retrieve(self, request, pk: str) -> Response:
+        command_id = int(pk)
+        command = selectors.command_get(command_id=command_id) if command_id < 2**63 else None
+        if command is None:
+            return Response(
+                {"message": f"Command {pk} not found", "id": command_id},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        return Response(CommandSerializer(command).data)

@@ -1,14 +1,219 @@
-"""Read API (to be built): health and the sensors viewset."""
+"""Read API: ``/api/health`` and ``/api/sensors/*`` (CONTRACT §3).
+
+Thin: parameters are validated by serializers, the reads live in
+``sensors.selectors``, and the files of ``ml-data`` are built here from the
+columns the selector returns.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import logging
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from sensors import selectors
+from sensors.serializers import (
+    HistoryQuerySerializer,
+    IngestWorkerSerializer,
+    MLDataQuerySerializer,
+    ReadingFilterSerializer,
+    SensorReadingSerializer,
+    iso_utc,
+)
+
+logger = logging.getLogger(__name__)
+
+SERVICE_NAME = "AutoForge IoT Backend"
+SERVICE_VERSION = "1.0.0"
+# A worker that missed this many heartbeats is reported as stale.
+STALE_AFTER_HEARTBEATS = 3
+
+
+def _describe_database_error(error: Exception) -> str:
+    """Class and message of a database error, on one line, without the password."""
+    message = " ".join(str(error).split())
+    password = connection.settings_dict.get("PASSWORD")
+    if password:
+        message = message.replace(str(password), "***")
+    return f"{type(error).__name__}: {message}"[:500]
+
 
 class HealthView(APIView):
-    pass
+    """Liveness of the API, its database and the ingest workers.
+
+    Public, not throttled, and it authenticates nobody: a monitor must get an
+    answer even when the session or token tables are unreachable.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    def get(self, request: Request) -> Response:
+        now = timezone.now()
+        body: dict = {
+            "status": "healthy",
+            "service": SERVICE_NAME,
+            "version": SERVICE_VERSION,
+            "timestamp": iso_utc(now),
+        }
+        try:
+            body["database"] = selectors.database_status()
+            workers = selectors.ingest_workers_list()
+        except DatabaseError as error:
+            logger.error("Health check: database unreachable: %s", error)
+            body["status"] = "unhealthy"
+            body["database"] = {
+                "status": "error",
+                "vendor": connection.vendor,
+                "error": _describe_database_error(error),
+            }
+            body["ingest"] = {"workers": []}
+            return Response(body, status=503)
+        stale_before = now - timedelta(
+            seconds=STALE_AFTER_HEARTBEATS * settings.INGEST_HEARTBEAT_SECONDS
+        )
+        body["ingest"] = {
+            "workers": IngestWorkerSerializer(
+                workers, many=True, context={"stale_before": stale_before}
+            ).data
+        }
+        return Response(body)
+
+
+class FormatIsAQueryParameter(DefaultContentNegotiation):
+    """``format`` belongs to ml-data (json|csv|npz), not to DRF's renderer override.
+
+    DRF answers 404 to ``?format=<no renderer>``; here an unknown format falls
+    back to the default renderer, so ml-data's serializer can answer 400 and
+    the other endpoints ignore the parameter, as they ignore any unknown one.
+    """
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except Http404:
+            return renderers[0], renderers[0].media_type
+
+
+def _query(serializer_class: type[Serializer], request: Request) -> dict:
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 class SensorReadingViewSet(GenericViewSet):
-    pass
+    """``/api/sensors/{latest,history,stats,ml-data}``; each takes device_id, since, until."""
+
+    content_negotiation_class = FormatIsAQueryParameter
+
+    @action(detail=False, methods=["get"])
+    def latest(self, request: Request) -> Response:
+        params = _query(ReadingFilterSerializer, request)
+        reading = selectors.readings_latest(**params)
+        if reading is None:
+            return Response(
+                {"message": "No sensor readings found", "device_id": params["device_id"]},
+                status=404,
+            )
+        return Response({"data": SensorReadingSerializer(reading).data})
+
+    @action(detail=False, methods=["get"])
+    def history(self, request: Request) -> Response:
+        params = _query(HistoryQuerySerializer, request)
+        rows = selectors.readings_history(**params)
+        return Response(
+            {
+                "count": len(rows),
+                "limit": params["limit"],
+                "offset": params["offset"],
+                "device_id": params["device_id"],
+                "data": SensorReadingSerializer(rows, many=True).data,
+            }
+        )
+
+    @action(detail=False, methods=["get"])
+    def stats(self, request: Request) -> Response:
+        params = _query(ReadingFilterSerializer, request)
+        return Response(
+            {"stats": selectors.readings_stats(**params), "device_id": params["device_id"]}
+        )
+
+    @action(detail=False, methods=["get"], url_path="ml-data", url_name="ml-data")
+    def ml_data(self, request: Request) -> Response | HttpResponse:
+        params = _query(MLDataQuerySerializer, request)
+        file_format = params.pop("format")
+        columns = selectors.readings_ml_columns(**params)
+        if file_format == "csv":
+            return _ml_csv_response(columns)
+        if file_format == "npz":
+            return _ml_npz_response(columns)
+        return Response(
+            {
+                "sample_count": len(columns["timestamps"]),
+                "device_id": params["device_id"],
+                "data": {
+                    "timestamps": _iso_strings(columns["timestamps"]),
+                    "temperatures": columns["temperatures"].tolist(),
+                    "vibrations": columns["vibrations"].tolist(),
+                    "gases": columns["gases"].tolist(),
+                    "powers": columns["powers"].tolist(),
+                    "device_ids": columns["device_ids"].tolist(),
+                },
+            }
+        )
+
+
+def _iso_strings(timestamps: np.ndarray) -> list[str]:
+    """``datetime64[us]`` (UTC) as the API's ISO strings, in one vectorised pass."""
+    return np.datetime_as_string(timestamps, unit="us", timezone="UTC").tolist()
+
+
+def _attachment(content: bytes | str, *, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _ml_csv_response(columns: dict[str, np.ndarray]) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["timestamp", "device_id", "temperature", "vibration", "gas", "power"])
+    writer.writerows(
+        zip(
+            _iso_strings(columns["timestamps"]),
+            columns["device_ids"].tolist(),
+            columns["temperatures"].tolist(),
+            columns["vibrations"].tolist(),
+            columns["gases"].tolist(),
+            columns["powers"].tolist(),
+            strict=True,
+        )
+    )
+    return _attachment(
+        buffer.getvalue(), content_type="text/csv; charset=utf-8", filename="sensor-readings.csv"
+    )
+
+
+def _ml_npz_response(columns: dict[str, np.ndarray]) -> HttpResponse:
+    buffer = io.BytesIO()
+    # Uncompressed: compressing 100,000 rows costs more time than it saves.
+    np.savez(buffer, **columns)
+    return _attachment(
+        buffer.getvalue(), content_type="application/octet-stream", filename="sensor-readings.npz"
+    )

@@ -1,0 +1,103 @@
+"""What goes over MQTT for device commands (CONTRACT §2).
+
+Pure: no Django settings, no database, no paho. Builds the command payload
+and turns a device's answer into an ``Answer`` or a ``Rejection``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sensors.validation import DEVICE_ID_RE, device_id_from_topic
+
+#: A device's answer is a few fields; anything bigger is not one.
+MAX_ANSWER_BYTES = 16 * 1024
+#: Ids are 64-bit database keys; a bigger number cannot be one.
+MAX_COMMAND_ID = 2**63
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A well-formed answer from a device to one of its commands."""
+
+    device_id: str
+    command_id: int
+    ok: bool
+    detail: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a message on the ack topic is not an answer."""
+
+    reason: str
+
+
+def ack_topic_filter(control_topic: str) -> str:
+    """The filter devices answer on: the command topic with its last level
+    replaced by ``ack`` (``control/+/command`` -> ``control/+/ack``).
+
+    When the device id is the last level (``cmd/+``), ``ack`` is appended.
+    """
+    levels = control_topic.split("/")
+    if levels[-1] == "+":
+        return f"{control_topic}/ack"
+    return "/".join([*levels[:-1], "ack"])
+
+
+def command_topic(control_topic: str, device_id: str) -> str:
+    """The topic one device receives its commands on."""
+    return control_topic.replace("+", device_id, 1)
+
+
+def utc_iso(moment: datetime) -> str:
+    """``2026-01-29T14:30:45.123456Z``: UTC, always with microseconds, as the API writes it."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def command_payload(
+    *, command_id: int, command: str, parameters: dict, issued_at: datetime
+) -> bytes:
+    """The JSON a device receives (CONTRACT §2)."""
+    document = {
+        "id": command_id,
+        "command": command,
+        "parameters": parameters,
+        "issued_at": utc_iso(issued_at),
+    }
+    return json.dumps(document, separators=(",", ":")).encode("utf-8")
+
+
+def answer_from_message(topic: str, payload: bytes, *, topic_filter: str) -> Answer | Rejection:
+    """Validate ``{"id", "status": "ok"|"error", "detail"?}`` on ``topic``."""
+    device_id = device_id_from_topic(topic, topic_filter)
+    if device_id is None:
+        return Rejection(f"topic does not match {topic_filter!r}")
+    if not DEVICE_ID_RE.fullmatch(device_id):
+        return Rejection("device id must be 1-64 characters of A-Z a-z 0-9 _ - .")
+    if len(payload) > MAX_ANSWER_BYTES:
+        return Rejection(f"payload is {len(payload)} bytes, more than {MAX_ANSWER_BYTES}")
+    try:
+        document = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return Rejection("payload is not valid UTF-8 JSON")
+    if not isinstance(document, dict):
+        return Rejection("payload must be a JSON object")
+    command_id = document.get("id")
+    if isinstance(command_id, str) and command_id.isascii() and command_id.isdigit():
+        command_id = int(command_id)  # tolerated: some firmware quotes every value
+    valid_int = isinstance(command_id, int) and not isinstance(command_id, bool)
+    if not valid_int or not 0 < command_id < MAX_COMMAND_ID:
+        return Rejection("'id' must be a positive integer (the command's id)")
+    status = document.get("status")
+    if status not in ("ok", "error"):
+        return Rejection('\'status\' must be "ok" or "error"')
+    return Answer(
+        device_id=device_id,
+        command_id=command_id,
+        ok=status == "ok",
+        detail=document.get("detail"),
+    )

@@ -1,0 +1,114 @@
+"""Request and response shapes of /api/control."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from rest_framework import serializers
+
+from control.models import Command
+from control.protocol import utc_iso
+from sensors.validation import DEVICE_ID_RE
+
+COMMAND_RE = re.compile(r"[a-z0-9_]{1,64}")
+MAX_PARAMETERS_BYTES = 4 * 1024
+MAX_LIMIT = 10_000
+DEFAULT_LIMIT = 100
+MAX_OFFSET = 2**62  # beyond it some databases overflow, and no table is that long
+
+
+class StrictCharField(serializers.CharField):
+    """A string as sent: no number coerced to text, no whitespace trimmed."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _device_id_field(**kwargs) -> StrictCharField:
+    return StrictCharField(
+        max_length=64,
+        validators=[_fullmatch(DEVICE_ID_RE, "Must be 1-64 characters of A-Z a-z 0-9 _ - .")],
+        **kwargs,
+    )
+
+
+def _fullmatch(pattern: re.Pattern, message: str):
+    def validate(value: str) -> None:
+        if not pattern.fullmatch(value):
+            raise serializers.ValidationError(message)
+
+    return validate
+
+
+class CommandCreateSerializer(serializers.Serializer):
+    """The body of POST /api/control."""
+
+    device_id = _device_id_field()
+    command = StrictCharField(
+        max_length=64,
+        validators=[_fullmatch(COMMAND_RE, "Must be 1-64 characters of a-z 0-9 _.")],
+    )
+    parameters = serializers.JSONField(required=False, allow_null=True)
+
+    def validate_parameters(self, value):
+        if value is None:
+            return {}  # null means "no parameters", as leaving the key out does
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        if size > MAX_PARAMETERS_BYTES:
+            raise serializers.ValidationError(
+                f"Must be at most {MAX_PARAMETERS_BYTES} bytes as JSON (got {size})."
+            )
+        return value
+
+
+class CommandListQuerySerializer(serializers.Serializer):
+    """The query string of GET /api/control."""
+
+    device_id = _device_id_field(required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """A date-time in UTC with microseconds, like every time the API shows."""
+
+    def to_representation(self, value):
+        return None if value is None else utc_iso(value)
+
+
+class CommandSerializer(serializers.ModelSerializer):
+    """A stored command, as the API shows it."""
+
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_at = UTCDateTimeField(read_only=True)
+    sent_at = UTCDateTimeField(read_only=True)
+    acknowledged_at = UTCDateTimeField(read_only=True)
+    expires_at = UTCDateTimeField(read_only=True)
+
+    class Meta:
+        model = Command
+        fields = (
+            "id",
+            "status",
+            "device_id",
+            "command",
+            "parameters",
+            "created_by",
+            "created_at",
+            "sent_at",
+            "acknowledged_at",
+            "expires_at",
+            "detail",
+        )
+        read_only_fields = fields

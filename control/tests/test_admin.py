@@ -1,0 +1,34 @@
+"""Commands are browsable in the admin."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+
+from control.services import command_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_logged_in(client):
+    User.objects.create_superuser("admin", password="admin-password")
+    client.login(username="admin", password="admin-password")
+    return client
+
+
+def test_the_admin_lists_commands(admin_client_logged_in):
+    command_create(device_id="dev-1", command="reboot", ttl_seconds=300)
+
+    response = admin_client_logged_in.get("/admin/control/command/?status=pending")
+
+    assert response.status_code == 200
+    assert b"dev-1" in response.content
+
+
+def test_the_admin_shows_one_command(admin_client_logged_in):
+    command = command_create(device_id="dev-1", command="reboot", ttl_seconds=300)
+
+    response = admin_client_logged_in.get(f"/admin/control/command/{command.id}/change/")
+
+    assert response.status_code == 200

@@ -1,0 +1,348 @@
+"""Batching and acknowledgement bookkeeping of ``mqtt_ingest``.
+
+No paho and no ORM here: messages come in as plain values, the writers are
+callables, and the clocks are injected, so every rule below is tested without
+a broker or a database.
+
+The rules:
+
+* every QoS 1 message received gets an entry in an ordered ledger, whatever it
+  is (a reading, a rejected message, a device's answer to a command);
+* an entry is *done* once what it carries is committed (the batch of readings,
+  the dead letter, the answer);
+* acknowledgements are released from the head of the ledger up to the first
+  entry not yet done, so PUBACKs go out in the order the messages came in, and
+  never before the commit;
+* a batch is written when it holds ``batch_size`` readings or when its oldest
+  reading is ``max_age`` seconds old; a failed write keeps everything and is
+  retried with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sensors.validation import Reading, Rejection, reading_from_message
+
+logger = logging.getLogger(__name__)
+
+RETRY_MIN_SECONDS = 0.5
+RETRY_MAX_SECONDS = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    """What one ``readings_store`` call did."""
+
+    stored: int
+    duplicates: int
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedMessage:
+    """A message validation refused, as the dead-letter table keeps it."""
+
+    topic: str
+    payload: bytes
+    reason: str
+    received_at: datetime
+
+
+class Entry:
+    """One received message in the ledger."""
+
+    __slots__ = ("done", "generation", "mid", "qos")
+
+    def __init__(self, mid: int, qos: int, generation: int) -> None:
+        self.mid = mid
+        self.qos = qos
+        self.generation = generation
+        self.done = False  # even QoS 0: the entry also holds a place in the intake window
+
+
+class AckLedger:
+    """Received messages in order; hands out those whose turn to be acknowledged has come."""
+
+    def __init__(self) -> None:
+        self._entries: deque[Entry] = deque()
+
+    def add(self, mid: int, qos: int, generation: int) -> Entry:
+        entry = Entry(mid, qos, generation)
+        self._entries.append(entry)
+        return entry
+
+    def release(self) -> list[Entry]:
+        """Remove and return the done entries at the head, up to the first not done."""
+        released = []
+        entries = self._entries
+        while entries and entries[0].done:
+            released.append(entries.popleft())
+        return released
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class IntakeWindow:
+    """At most ``limit`` messages between the network thread and their acknowledgement.
+
+    The network thread takes a place for each message before handing it over
+    and waits while there is none, so that it stops reading from the socket
+    (the broker keeps the rest) instead of filling memory; the main thread
+    gives places back as entries leave the ledger. ``close()`` wakes every
+    waiter for good: at shutdown nothing more is taken.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._used = 0
+        self._closed = False
+        self._condition = threading.Condition()
+
+    def acquire(self, *, timeout: float | None = None) -> bool:
+        """Take a place; False once closed (or after ``timeout`` seconds)."""
+        with self._condition:
+            if self._used < self.limit and not self._closed:  # the usual case, no wait
+                self._used += 1
+                return True
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while self._used >= self.limit and not self._closed:
+                remaining = 1.0 if deadline is None else deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._condition.wait(min(remaining, 1.0))
+            if self._closed:
+                return False
+            self._used += 1
+            return True
+
+    def release(self, count: int = 1) -> None:
+        if count <= 0:
+            return
+        with self._condition:
+            self._used = max(0, self._used - count)
+            self._condition.notify(count)
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+    @property
+    def used(self) -> int:
+        return self._used
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
+def topic_matches(topic_filter: str, topic: str) -> bool:
+    """MQTT topic filter matching (``+`` one level, ``#`` the rest)."""
+    filter_levels = topic_filter.split("/")
+    topic_levels = topic.split("/")
+    for index, wanted in enumerate(filter_levels):
+        if wanted == "#":
+            return True
+        if index >= len(topic_levels):
+            return False
+        if wanted != "+" and wanted != topic_levels[index]:
+            return False
+    return len(filter_levels) == len(topic_levels)
+
+
+@dataclass(slots=True)
+class Counters:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+
+class Ingest:
+    """Validates received messages, batches them and keeps the ack ledger.
+
+    ``store`` writes a batch of readings in one transaction, ``record`` the
+    rejected messages, ``answer`` hands a device's answer to the command
+    outbox; each commits before it returns or raises. ``clock`` is monotonic
+    seconds, ``wall_clock`` the aware UTC now used by validation.
+    """
+
+    def __init__(
+        self,
+        *,
+        topic_filter: str,
+        batch_size: int,
+        max_age: float,
+        max_clock_skew_seconds: float,
+        store: Callable[[Sequence[Reading]], StoreResult],
+        record: Callable[[Sequence[RejectedMessage]], object],
+        answer: Callable[[str, bytes], None] | None = None,
+        answer_filter: str | None = None,
+        answer_retry: Callable[[BaseException], bool] = lambda error: True,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.topic_filter = topic_filter
+        self.batch_size = batch_size
+        self.max_age = max_age
+        self.max_clock_skew_seconds = max_clock_skew_seconds
+        self._store = store
+        self._record = record
+        self._answer = answer
+        self.answer_filter = answer_filter if answer is not None else None
+        self._answer_retry = answer_retry
+        self._clock = clock
+        self._wall_clock = wall_clock
+
+        self.ledger = AckLedger()
+        self.counters = Counters()
+        self.last_error = ""
+        self._readings: list[Reading] = []
+        self._reading_entries: list[Entry] = []
+        self._rejected: list[tuple[RejectedMessage, Entry]] = []
+        self._answers: deque[tuple[str, bytes, Entry]] = deque()
+        self._oldest: float | None = None  # clock() when the oldest unwritten message came
+        self._retry_at: float | None = None
+        self._retry_delay = RETRY_MIN_SECONDS
+        self._failures = 0
+
+    # --- taking messages -------------------------------------------------------
+
+    def receive(self, topic: str, payload: bytes, mid: int, qos: int, generation: int) -> None:
+        """Take one message: a reading for the batch, a rejection, or an answer."""
+        entry = self.ledger.add(mid, qos, generation)
+        self.counters.received += 1
+        if self._oldest is None:
+            self._oldest = self._clock()
+        if self.answer_filter is not None and topic_matches(self.answer_filter, topic):
+            self._answers.append((topic, payload, entry))
+            return
+        now = self._wall_clock()
+        try:
+            result = reading_from_message(
+                topic,
+                payload,
+                topic_filter=self.topic_filter,
+                now=now,
+                max_clock_skew_seconds=self.max_clock_skew_seconds,
+            )
+        except Exception as error:  # validation is total; a bug there must not stop the stream
+            logger.exception("Validation failed on a message on %s", topic)
+            result = Rejection(f"internal error in validation: {type(error).__name__}")
+        if type(result) is Reading:
+            self._readings.append(result)
+            self._reading_entries.append(entry)
+        else:
+            logger.warning("Rejected message on %s: %s", topic, result.reason)
+            self._rejected.append((RejectedMessage(topic, payload, result.reason, now), entry))
+
+    # --- writing ---------------------------------------------------------------
+
+    @property
+    def unwritten(self) -> int:
+        """Messages taken but not yet committed."""
+        return len(self._readings) + len(self._rejected) + len(self._answers)
+
+    @property
+    def pending(self) -> int:
+        """Messages taken but not yet acknowledged (or dropped)."""
+        return len(self.ledger)
+
+    def next_flush_at(self) -> float | None:
+        """When ``flush_due`` turns true by age alone (clock seconds), or None."""
+        if self._oldest is None:
+            return None
+        due = self._oldest + self.max_age
+        if self._retry_at is not None:
+            due = max(due, self._retry_at)
+        return due
+
+    def flush_due(self, *, now: float | None = None) -> bool:
+        if self._oldest is None:
+            return False
+        now = self._clock() if now is None else now
+        if self._retry_at is not None and now < self._retry_at:
+            return False
+        if self._answers or len(self._readings) >= self.batch_size:
+            return True
+        return now - self._oldest >= self.max_age
+
+    def flush(self) -> bool:
+        """Write everything taken so far. True when all of it is committed;
+        on failure keeps it, schedules a retry with backoff and returns False."""
+        try:
+            self._flush_readings()
+            self._flush_rejected()
+            self._flush_answers()
+        except Exception as error:
+            self._failed(error)
+            return False
+        if self._failures:
+            logger.info("Database writes succeed again after %d failed attempts", self._failures)
+        self._failures = 0
+        self._retry_at = None
+        self._retry_delay = RETRY_MIN_SECONDS
+        self._oldest = None
+        return True
+
+    def _flush_readings(self) -> None:
+        if not self._readings:
+            return
+        result = self._store(self._readings)
+        self.counters.stored += result.stored
+        self.counters.duplicates += result.duplicates
+        for entry in self._reading_entries:
+            entry.done = True
+        self._readings = []
+        self._reading_entries = []
+
+    def _flush_rejected(self) -> None:
+        if not self._rejected:
+            return
+        self._record([message for message, _ in self._rejected])
+        self.counters.rejected += len(self._rejected)
+        for _, entry in self._rejected:
+            entry.done = True
+        self._rejected = []
+
+    def _flush_answers(self) -> None:
+        while self._answers:
+            topic, payload, entry = self._answers[0]
+            try:
+                self._answer(topic, payload)
+            except Exception as error:
+                if self._answer_retry(error):
+                    raise
+                # Not a database problem: retrying would block every later
+                # acknowledgement behind a message that can never be handled.
+                logger.exception("Answer on %s could not be handled; dropped", topic)
+            entry.done = True
+            self._answers.popleft()
+
+    def _failed(self, error: BaseException) -> None:
+        self._failures += 1
+        self.last_error = f"{datetime.now(UTC).isoformat(timespec='seconds')} database: {error}"
+        self.last_error = self.last_error[:2000]
+        if self._failures == 1 or self._failures % 10 == 0:
+            logger.error(
+                "Writing %d messages failed (attempt %d); not acknowledged, retrying in %.1f s",
+                self.unwritten,
+                self._failures,
+                self._retry_delay,
+                exc_info=error,
+            )
+        self._retry_at = self._clock() + self._retry_delay
+        self._retry_delay = min(self._retry_delay * 2, RETRY_MAX_SECONDS)
+
+    # --- acknowledging ---------------------------------------------------------
+
+    def releasable(self) -> list[Entry]:
+        """Entries now due to be acknowledged, in the order received."""
+        return self.ledger.release()

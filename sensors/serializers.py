@@ -1,0 +1,168 @@
+"""Serializers of the read API: query parameters in, readings and workers out.
+
+Query parameters are validated by small serializers, so a bad value becomes a
+400 that names the parameter (``autoforge.api_errors``), never a 500.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from rest_framework import serializers
+
+from sensors.models import IngestWorker
+from sensors.validation import DEVICE_ID_RE
+
+HISTORY_LIMIT_MAX = 10_000
+HISTORY_LIMIT_DEFAULT = 100
+ML_DATA_LIMIT_MAX = 100_000
+ML_DATA_LIMIT_DEFAULT = 1000
+ML_DATA_FORMATS = ("json", "csv", "npz")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_SECONDS_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+# "2026-01-29T14:30:45 01:00": the "+" of an offset that was not URL-encoded.
+_SPACE_FOR_PLUS_RE = re.compile(r"(?<=\d) (?=\d{2}(:?\d{2})?$)")
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2026-01-29T14:30:45.123456Z``: always UTC, always microseconds."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """A date-time rendered as :func:`iso_utc`, whatever the current time zone."""
+
+    def to_representation(self, value: datetime | None) -> str | None:
+        return None if value is None else iso_utc(value)
+
+
+class InstantField(serializers.Field):
+    """A moment given as ISO 8601 (no offset means UTC) or Unix epoch seconds."""
+
+    default_error_messages = {
+        "invalid": "Enter an ISO 8601 date-time or Unix epoch seconds.",
+        "range": "Date-time is out of range.",
+    }
+
+    def to_internal_value(self, data: Any) -> datetime:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        text = data.strip()
+        if _EPOCH_SECONDS_RE.fullmatch(text):
+            return self._from_epoch(text)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(_SPACE_FOR_PLUS_RE.sub("+", text))
+            except ValueError:
+                self.fail("invalid")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            self.fail("range")
+
+    def _from_epoch(self, text: str) -> datetime:
+        # Decimal, not float: "1769697045.000001" keeps its microsecond.
+        try:
+            microseconds = int((Decimal(text) * 1_000_000).to_integral_value())
+            return _EPOCH + timedelta(microseconds=microseconds)
+        except (InvalidOperation, OverflowError):
+            self.fail("range")
+
+    def to_representation(self, value: datetime) -> str:
+        return iso_utc(value)
+
+
+class ReadingFilterSerializer(serializers.Serializer):
+    """``device_id``, ``since`` (inclusive) and ``until`` (exclusive): every endpoint's filter."""
+
+    device_id = serializers.RegexField(
+        rf"^{DEVICE_ID_RE.pattern}\Z",
+        default=None,
+        trim_whitespace=False,
+        error_messages={"invalid": "A device id is 1-64 characters of A-Z a-z 0-9 _ - ."},
+    )
+    since = InstantField(default=None)
+    until = InstantField(default=None)
+
+    def validate(self, attrs: dict) -> dict:
+        since, until = attrs.get("since"), attrs.get("until")
+        if since is not None and until is not None and since > until:
+            raise serializers.ValidationError({"since": "must not be later than 'until'."})
+        return attrs
+
+
+class HistoryQuerySerializer(ReadingFilterSerializer):
+    limit = serializers.IntegerField(
+        min_value=1, max_value=HISTORY_LIMIT_MAX, default=HISTORY_LIMIT_DEFAULT
+    )
+    offset = serializers.IntegerField(min_value=0, default=0)
+
+
+class MLDataQuerySerializer(ReadingFilterSerializer):
+    limit = serializers.IntegerField(
+        min_value=1, max_value=ML_DATA_LIMIT_MAX, default=ML_DATA_LIMIT_DEFAULT
+    )
+    format = serializers.ChoiceField(choices=ML_DATA_FORMATS, default="json")
+
+
+class SensorReadingSerializer(serializers.BaseSerializer):
+    """A reading, from a ``values()`` row of :data:`sensors.selectors.READING_FIELDS`.
+
+    Read-only, and a ``BaseSerializer`` rather than a ``ModelSerializer`` on
+    purpose: a history page holds up to 10,000 rows, and the per-field
+    machinery of a ``ModelSerializer`` over model instances costs several
+    times more (``bench/read_api.py --serializers`` measures both).
+    """
+
+    def to_representation(self, row: dict) -> dict:
+        return {
+            "id": row["id"],
+            "device_id": row["device_id"],
+            "temperature": row["temperature"],
+            "vibration": row["vibration"],
+            "gas": row["gas"],
+            "power": row["power"],
+            "timestamp": iso_utc(row["timestamp"]),
+            "created_at": iso_utc(row["created_at"]),
+        }
+
+
+class IngestWorkerSerializer(serializers.ModelSerializer):
+    """One ``mqtt_ingest`` process as ``/api/health`` reports it."""
+
+    last_heartbeat = UTCDateTimeField()
+    started_at = UTCDateTimeField()
+    stale = serializers.SerializerMethodField()
+    connected = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IngestWorker
+        fields = [
+            "client_id",
+            "hostname",
+            "pid",
+            "connected",
+            "stale",
+            "last_heartbeat",
+            "started_at",
+            "received",
+            "stored",
+            "duplicates",
+            "rejected",
+            "last_error",
+        ]
+
+    def get_stale(self, worker: IngestWorker) -> bool:
+        return worker.last_heartbeat < self.context["stale_before"]
+
+    def get_connected(self, worker: IngestWorker) -> bool:
+        # A worker that stopped reporting may have died while connected.
+        return worker.connected and not self.get_stale(worker)
