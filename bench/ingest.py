@@ -98,8 +98,16 @@ def run_publisher(host: str, port: int, count: int, rate: float, prefix: str) ->
 
 def start_publisher(broker, count: int, prefix: str, rate: float = 0) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, __file__, "--publish", broker.host, str(broker.port), str(count),
-         str(rate), prefix],
+        [
+            sys.executable,
+            __file__,
+            "--publish",
+            broker.host,
+            str(broker.port),
+            str(count),
+            str(rate),
+            prefix,
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -107,7 +115,8 @@ def start_publisher(broker, count: int, prefix: str, rate: float = 0) -> subproc
 
 def publisher_start_time(publisher: subprocess.Popen) -> float:
     line = publisher.stdout.readline().split()
-    assert line and line[0] == "start", line
+    if not line or line[0] != "start":
+        raise SystemExit(f"publisher did not start: {line}")
     return float(line[1])
 
 
@@ -119,7 +128,7 @@ def measure_bare_subscriber(broker, count: int) -> float:
     done = threading.Event()
     last = [0.0]
 
-    def on_message(client, userdata, message) -> None:  # noqa: ANN001
+    def on_message(client, userdata, message) -> None:
         nonlocal received
         received += 1
         if received == count:
@@ -165,7 +174,10 @@ def start_ingest(env: dict[str, str], log_path: Path) -> subprocess.Popen:
     log = log_path.open("ab")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "mqtt_ingest"],
-        cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while "Subscribed to sensors" not in log_path.read_text(errors="replace"):
@@ -274,19 +286,25 @@ def main() -> None:
     broker.start()
     run = datetime.now(UTC).strftime("%H%M%S")
     try:
-        print(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
-              f"messages: {args.count}, batch size {settings.INGEST_BATCH_SIZE}, "
-              f"batch age {settings.INGEST_BATCH_MAX_AGE_MS} ms, "
-              f"max pending {settings.INGEST_MAX_PENDING}")
+        print(
+            f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
+            f"messages: {args.count}, batch size {settings.INGEST_BATCH_SIZE}, "
+            f"batch age {settings.INGEST_BATCH_MAX_AGE_MS} ms, "
+            f"max pending {settings.INGEST_MAX_PENDING}"
+        )
         limit = measure_bare_subscriber(broker, args.count)
         print(f"(a) bare paho subscriber, QoS 1:  {limit:8.0f} msg/s")
         env = ingest_env(broker, database_url, f"bench-{run}")
         result = measure_ingest(broker, env, args.count, f"bench-{run}", workdir / "ingest.log")
-        print(f"(b) mqtt_ingest, end to end:      {result['rate']:8.0f} msg/s "
-              f"= {result['rate'] / limit:.2f} x the limit")
+        print(
+            f"(b) mqtt_ingest, end to end:      {result['rate']:8.0f} msg/s "
+            f"= {result['rate'] / limit:.2f} x the limit"
+        )
         ok = result["stored"] == result["distinct"] == args.count
-        print(f"    stored {result['stored']} of {args.count}, distinct {result['distinct']}: "
-              f"{'nothing lost, nothing duplicated' if ok else 'MISMATCH'}")
+        print(
+            f"    stored {result['stored']} of {args.count}, distinct {result['distinct']}: "
+            f"{'nothing lost, nothing duplicated' if ok else 'MISMATCH'}"
+        )
         print(f"    ingest: {result['summary']}; exit code {result['exit']}")
         print(f"    ingest peak memory (VmHWM): {result['peak_mib']:.0f} MiB")
         latencies = measure_latency(
@@ -295,8 +313,10 @@ def main() -> None:
         if latencies:
             p50 = statistics.median(latencies) * 1000
             p95 = statistics.quantiles(latencies, n=20)[-1] * 1000
-            print(f"(c) publish-to-visible at 10 msg/s ({len(latencies)} readings): "
-                  f"p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+            print(
+                f"(c) publish-to-visible at 10 msg/s ({len(latencies)} readings): "
+                f"p50 {p50:.0f} ms, p95 {p95:.0f} ms"
+            )
     finally:
         broker.kill()
     print(f"logs: {workdir}")

@@ -246,6 +246,11 @@ class Ingest:
     # --- writing ---------------------------------------------------------------
 
     @property
+    def batch_room(self) -> int:
+        """Readings the open batch can still take before it is due by size."""
+        return self.batch_size - len(self._readings)
+
+    @property
     def unwritten(self) -> int:
         """Messages taken but not yet committed."""
         return len(self._readings) + len(self._rejected) + len(self._answers)

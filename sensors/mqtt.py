@@ -202,7 +202,7 @@ class MqttConnection:
 
     # --- paho's thread ------------------------------------------------------------
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             logger.error("Broker refused the connection: %s", reason_code)
             return
@@ -225,12 +225,12 @@ class MqttConnection:
             logger.error("Subscribing failed: %s", paho.error_string(result))
         self.events.put((CONNECTED, generation))
 
-    def _on_connect_fail(self, client, userdata) -> None:  # noqa: ANN001
+    def _on_connect_fail(self, client, userdata) -> None:
         logger.warning(
             "Cannot connect to %s:%d; retrying with backoff", self.options.host, self.options.port
         )
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         with self._lock:
             was_connected = self._connected
             self._connected = False
@@ -242,14 +242,14 @@ class MqttConnection:
             logger.warning("Disconnected from the broker: %s; reconnecting", reason_code)
         self.events.put((DISCONNECTED, str(reason_code)))
 
-    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # noqa: ANN001
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         for topic, reason_code in zip(self.options.topics, reason_codes, strict=False):
             if reason_code.is_failure:
                 logger.error("Subscription to %s refused: %s", topic, reason_code)
             else:
                 logger.info("Subscribed to %s (%s)", topic, reason_code)
 
-    def _on_message(self, client, userdata, message) -> None:  # noqa: ANN001
+    def _on_message(self, client, userdata, message) -> None:
         # Waits while INGEST_MAX_PENDING messages are unacknowledged: paho
         # then stops reading the socket and the broker keeps the rest.
         if not self.window.acquire():
@@ -262,5 +262,5 @@ class MqttConnection:
             (MESSAGE, topic, message.payload, message.mid, message.qos, self._generation)
         )
 
-    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self.events.put((PUBLISHED, mid))

@@ -18,7 +18,6 @@ from sensors.ingest import RejectedMessage, StoreResult
 from sensors.models import DeadLetter, IngestWorker, SensorReading
 from sensors.validation import Reading
 
-
 _POSITIONAL = [field.attname for field in SensorReading._meta.concrete_fields] == [
     "id",
     "device_id",
@@ -43,7 +42,7 @@ class _InsertedRows:
     def __init__(self) -> None:
         self.count = 0
 
-    def __call__(self, execute, sql, params, many, context):  # noqa: ANN001, ANN204
+    def __call__(self, execute, sql, params, many, context):
         result = execute(sql, params, many, context)
         rowcount = context["cursor"].rowcount
         if rowcount and rowcount > 0:

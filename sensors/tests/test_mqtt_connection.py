@@ -54,13 +54,13 @@ def entries(received: list[tuple]) -> list[Entry]:
 
 @pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 def test_it_hands_messages_to_the_queue(request, mosquitto, protocol):
-    connection, events = connect(request, mosquitto, protocol=protocol)
+    _connection, events = connect(request, mosquitto, protocol=protocol)
     publisher = open_publisher(request, mosquitto)
     prime(publisher, events)
 
     publisher.publish([("sensors/dev-1/data", b'{"a": 1}')])
 
-    kind, topic, payload, mid, qos, generation = next_event(events, MESSAGE)
+    _kind, topic, payload, mid, qos, generation = next_event(events, MESSAGE)
     assert (topic, payload, qos, generation) == ("sensors/dev-1/data", b'{"a": 1}', 1, 1)
     assert mid > 0
 
@@ -75,7 +75,7 @@ def test_unacknowledged_messages_come_again_on_the_next_session(request, mosquit
     assert connection.ack(entries([first, second])) == 2
     connection.stop()
 
-    again, events = connect(request, mosquitto, protocol=protocol)
+    _again, events = connect(request, mosquitto, protocol=protocol)
 
     redelivered = messages(events, 3)  # the primer was never acknowledged either
     payloads = {payload for _, _, payload, *_ in redelivered}

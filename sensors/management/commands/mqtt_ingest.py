@@ -1,4 +1,4 @@
-"""``manage.py mqtt_ingest``: subscribe, validate, store, acknowledge (CONTRACT §1–2).
+"""``manage.py mqtt_ingest``: subscribe, validate, store, acknowledge (CONTRACT §1-2).
 
 A ``while not self.shutdown:`` loop of small units. paho's thread only queues
 events (``sensors.mqtt``); the batching and the ack ledger are in
@@ -46,10 +46,6 @@ class Command(BaseCommand):
         # close_old_connections() still replaces it once it has failed.
         for alias in connections:
             connections[alias].settings_dict["CONN_MAX_AGE"] = None
-        if os.environ.get("XSWITCH"):
-            import sys
-
-            sys.setswitchinterval(float(os.environ["XSWITCH"]))
         self.setup()
         self.connection.start()
         while not self.shutdown:
@@ -144,7 +140,7 @@ class Command(BaseCommand):
             return
         receive = ingest.receive
         get_nowait = self.events.get_nowait
-        room = max(ingest.batch_size - len(ingest._readings), 1)
+        room = max(ingest.batch_room, 1)
         while True:
             if event[0] is MESSAGE:
                 receive(event[1], event[2], event[3], event[4], event[5])
@@ -211,7 +207,7 @@ class Command(BaseCommand):
         close_old_connections()
         services.worker_heartbeat(status=self.status)
 
-    def guarded(self, what: str, function, *args: object) -> object:  # noqa: ANN001
+    def guarded(self, what: str, function, *args: object) -> object:
         """Call ``function``; log an exception (with its traceback, at most
         every 30 s per ``what``) and record it, instead of letting it end the loop."""
         try:
@@ -271,11 +267,11 @@ class Command(BaseCommand):
     # --- the writers ---------------------------------------------------------------
 
     @staticmethod
-    def store(readings):  # noqa: ANN001, ANN205
+    def store(readings):
         return services.readings_store(readings=readings)
 
     @staticmethod
-    def record(rejected):  # noqa: ANN001, ANN205
+    def record(rejected):
         return services.dead_letter_record(
             rejected=rejected, max_rows=settings.DEAD_LETTER_MAX_ROWS
         )
