@@ -195,7 +195,9 @@ class MqttConnection:
         """Publish at QoS 1; the message id (its PUBACK comes as a PUBLISHED
         event), or None if the client could not queue it."""
         info = self.client.publish(topic, payload, qos=1)
-        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+        # NO_CONN: the connection dropped just now; paho keeps the message
+        # and sends it after reconnecting, so it is queued all the same.
+        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
             logger.warning("Publishing to %s failed: %s", topic, paho.error_string(info.rc))
             return None
         return info.mid
@@ -263,4 +265,9 @@ class MqttConnection:
         )
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            # MQTT 5: the broker refused it (e.g. not authorised). Not "sent":
+            # the outbox publishes it again later, until it expires.
+            logger.warning("Broker refused published message %s: %s", mid, reason_code)
+            return
         self.events.put((PUBLISHED, mid))
