@@ -31,6 +31,9 @@ try:
         SECRET_KEY = "insecure-development-key-do-not-use-in-production"
     ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
     CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS")
+    # Served over HTTPS through a reverse proxy that terminates TLS (deploy/).
+    HTTPS = env.bool("DJANGO_HTTPS", False)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", 0, minimum=0)
 
     _database = env.database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 
@@ -112,6 +115,17 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+if HTTPS:
+    # Off by default so that plain-http development keeps its session and CSRF
+    # cookies. The proxy must set X-Forwarded-Proto itself, replacing any
+    # header the client sent.
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The proxy redirects http to https; here it would also redirect the
+    # monitors that poll /api/health on 127.0.0.1 over plain http.
+    SILENCED_SYSTEM_CHECKS = ["security.W008"]
 
 ROOT_URLCONF = "autoforge.urls"
 WSGI_APPLICATION = "autoforge.wsgi.application"
@@ -235,6 +249,8 @@ LOGGING = {
     "formatters": {
         "colour": {
             "()": "colorlog.ColoredFormatter",
+            # Colours on a terminal only: not in journald, files or pipes.
+            "stream": "ext://sys.stderr",
             "format": "%(log_color)s%(asctime)s %(levelname)-8s%(reset)s %(name)s: %(message)s",
         },
         "plain": {"format": "%(asctime)s %(levelname)-8s %(name)s: %(message)s"},

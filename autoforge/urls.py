@@ -19,5 +19,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "autoforge.api_errors.bad_request"
 handler404 = "autoforge.api_errors.not_found"
 handler500 = "autoforge.api_errors.server_error"

@@ -120,6 +120,8 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 
 @admin.register(IngestWorker)
 class IngestWorkerAdmin(ReadOnlyAdmin):
+    """Status rows of the ingest workers; a retired worker's row may be deleted."""
+
     list_display = (
         "client_id",
         "hostname",
@@ -134,3 +136,6 @@ class IngestWorkerAdmin(ReadOnlyAdmin):
     )
     search_fields = ("client_id", "hostname")
     ordering = ("-last_heartbeat",)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm("sensors.delete_ingestworker")

@@ -62,6 +62,14 @@ class MqttOptions:
     reconnect_max: int = 120
 
 
+class _NotConnectedNoise(logging.Filter):
+    """Drops paho 2.2's ERROR "Client is not connected" while it reconnects or
+    stops: an expected state, which ``_on_disconnect`` already reports once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Client is not connected.")
+
+
 def _logged(callback: Callable[..., None]) -> Callable[..., None]:
     """paho lets an exception from a callback end its network thread: log it instead."""
 
@@ -120,7 +128,10 @@ class MqttConnection:
         # Our own publishes (commands): no client-side cap; the outbox paces them.
         client.max_inflight_messages_set(0)
         client.reconnect_delay_set(options.reconnect_min, options.reconnect_max)
-        client.enable_logger(logging.getLogger("sensors.mqtt.paho"))
+        paho_logger = logging.getLogger("sensors.mqtt.paho")
+        if not any(isinstance(f, _NotConnectedNoise) for f in paho_logger.filters):
+            paho_logger.addFilter(_NotConnectedNoise())
+        client.enable_logger(paho_logger)
         client.on_connect = _logged(self._on_connect)
         client.on_connect_fail = _logged(self._on_connect_fail)
         client.on_disconnect = _logged(self._on_disconnect)

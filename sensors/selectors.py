@@ -151,6 +151,7 @@ def database_status() -> dict:
     return {"status": "ok", "vendor": connection.vendor}
 
 
-def ingest_workers_list(*, limit: int = 100) -> list[IngestWorker]:
-    """The ingest workers that reported, most recently heard from first."""
-    return list(IngestWorker.objects.order_by("-last_heartbeat", "client_id")[:limit])
+def ingest_workers_list(*, seen_since: datetime, limit: int = 100) -> list[IngestWorker]:
+    """The ingest workers heard from since ``seen_since``, most recent first."""
+    workers = IngestWorker.objects.filter(last_heartbeat__gte=seen_since)
+    return list(workers.order_by("-last_heartbeat", "client_id")[:limit])

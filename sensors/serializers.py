@@ -21,9 +21,12 @@ HISTORY_LIMIT_DEFAULT = 100
 ML_DATA_LIMIT_MAX = 100_000
 ML_DATA_LIMIT_DEFAULT = 1000
 ML_DATA_FORMATS = ("json", "csv", "npz")
+# Past this an OFFSET overflows the databases' 64-bit integers (a 500, not a
+# 400), and no table is that long.
+HISTORY_OFFSET_MAX = 2**62
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_EPOCH_SECONDS_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_EPOCH_SECONDS_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 # "2026-01-29T14:30:45 01:00": the "+" of an offset that was not URL-encoded.
 _SPACE_FOR_PLUS_RE = re.compile(r"(?<=\d) (?=\d{2}(:?\d{2})?$)")
 
@@ -103,7 +106,7 @@ class HistoryQuerySerializer(ReadingFilterSerializer):
     limit = serializers.IntegerField(
         min_value=1, max_value=HISTORY_LIMIT_MAX, default=HISTORY_LIMIT_DEFAULT
     )
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=HISTORY_OFFSET_MAX, default=0)
 
 
 class MLDataQuerySerializer(ReadingFilterSerializer):

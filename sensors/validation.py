@@ -17,7 +17,8 @@ METRICS = ("temperature", "vibration", "gas", "power")
 EARLIEST_TIMESTAMP = datetime(2000, 1, 1, tzinfo=UTC)
 
 DEVICE_ID_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
-_NUMERIC_STRING_RE = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+# ASCII digits only: \d would also take "١٢" (Arabic-Indic) as 12.
+_NUMERIC_STRING_RE = re.compile(r"\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,8 @@ SERVICE_NAME = "AutoForge IoT Backend"
 SERVICE_VERSION = "1.0.0"
 # A worker that missed this many heartbeats is reported as stale.
 STALE_AFTER_HEARTBEATS = 3
+# A worker silent for longer is no longer reported (retired, renamed, moved).
+FORGET_WORKER_AFTER = timedelta(hours=1)
 
 
 def _describe_database_error(error: Exception) -> str:
@@ -74,7 +76,7 @@ class HealthView(APIView):
         }
         try:
             body["database"] = selectors.database_status()
-            workers = selectors.ingest_workers_list()
+            workers = selectors.ingest_workers_list(seen_since=now - FORGET_WORKER_AFTER)
         except DatabaseError as error:
             logger.error("Health check: database unreachable: %s", error)
             body["status"] = "unhealthy"

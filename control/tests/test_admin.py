@@ -32,3 +32,22 @@ def test_the_admin_shows_one_command(admin_client_logged_in):
     response = admin_client_logged_in.get(f"/admin/control/command/{command.id}/change/")
 
     assert response.status_code == 200
+
+
+def test_the_admin_cannot_add_a_command(admin_client_logged_in):
+    response = admin_client_logged_in.get("/admin/control/command/add/")
+
+    assert response.status_code == 403
+
+
+def test_the_admin_cannot_rewrite_a_commands_history(admin_client_logged_in):
+    command = command_create(device_id="dev-1", command="reboot", ttl_seconds=300)
+
+    response = admin_client_logged_in.post(
+        f"/admin/control/command/{command.id}/change/",
+        {"device_id": "dev-2", "command": "reboot", "status": "acknowledged"},
+    )
+
+    command.refresh_from_db()
+    assert response.status_code == 403
+    assert (command.device_id, command.status) == ("dev-1", "pending")

@@ -85,7 +85,7 @@ def test_it_rejects_a_body_that_is_not_an_object(operator):
     response = token_client(operator).post("/api/control", [VALID], format="json")
 
     assert response.status_code == 400
-    assert response.json()["message"].startswith("Invalid the request body")
+    assert response.json()["message"].startswith("Invalid request body: ")
 
 
 def test_it_rejects_a_form_encoded_body(operator):

@@ -65,7 +65,9 @@ def test_a_dead_letter_renders_read_only_and_cannot_be_added_or_deleted(admin_cl
     assert admin_client.post(f"{base}{letter.pk}/delete/", {"post": "yes"}).status_code == 403
 
 
-def test_ingest_workers_are_listed_and_read_only(admin_client) -> None:
+def test_ingest_workers_are_listed_read_only_and_a_retired_one_can_be_deleted(
+    admin_client,
+) -> None:
     now = timezone.now()
     worker = IngestWorker.objects.create(
         client_id="autoforge-ingest", hostname="edge-1", started_at=now, last_heartbeat=now
@@ -80,4 +82,5 @@ def test_ingest_workers_are_listed_and_read_only(admin_client) -> None:
     assert change.status_code == 200
     assert 'name="_save"' not in change.content.decode()
     assert admin_client.get(f"{base}add/").status_code == 403
-    assert admin_client.post(f"{base}{worker.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.post(f"{base}{worker.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not IngestWorker.objects.filter(pk=worker.pk).exists()

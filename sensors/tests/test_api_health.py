@@ -87,6 +87,16 @@ def test_it_reports_a_worker_silent_for_three_heartbeats_as_stale_and_not_connec
 
 
 @pytest.mark.django_db
+def test_it_no_longer_reports_a_worker_silent_for_over_an_hour(client) -> None:
+    add_worker("ingest-retired", heartbeat_age=timedelta(hours=1, seconds=1))
+    add_worker("ingest-gone-a-while", heartbeat_age=timedelta(minutes=59))
+
+    workers = client.get("/api/health").json()["ingest"]["workers"]
+
+    assert [w["client_id"] for w in workers] == ["ingest-gone-a-while"]
+
+
+@pytest.mark.django_db
 def test_it_reports_a_disconnected_worker_as_disconnected(client) -> None:
     add_worker("ingest-a", heartbeat_age=timedelta(0), connected=False)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import queue
+import time
 
 import pytest
 
@@ -117,3 +119,19 @@ def test_an_acknowledgement_from_an_older_connection_is_not_sent(request, mosqui
 def test_a_shared_group_prefixes_the_filter():
     assert shared("sensors/+/data", "g1") == "$share/g1/sensors/+/data"
     assert shared("sensors/+/data", "") == "sensors/+/data"
+
+
+def test_reconnect_attempts_while_the_broker_is_down_log_no_errors(request, mosquitto, caplog):
+    caplog.set_level(logging.DEBUG)
+    _connection, events = connect(request, mosquitto)
+
+    mosquitto.stop()
+    next_event(events, DISCONNECTED)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if sum("Cannot connect" in record.getMessage() for record in caplog.records) >= 2:
+            break
+        time.sleep(0.05)
+
+    assert sum("Cannot connect" in record.getMessage() for record in caplog.records) >= 2
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

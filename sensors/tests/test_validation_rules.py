@@ -189,7 +189,10 @@ def test_it_rejects_a_metric_that_is_not_a_number(metric: str, value: object) ->
 
 
 @pytest.mark.parametrize("metric", METRICS)
-@pytest.mark.parametrize("value", ["", "abc", "12,5", "1.2.3", "0x10", "NaN", "inf", "1e", "- 1"])
+@pytest.mark.parametrize(
+    "value",
+    ["", "abc", "12,5", "1.2.3", "0x10", "NaN", "inf", "1e", "- 1", "1_000", "١٢", "\uff11\uff12"],
+)
 def test_it_rejects_a_non_numeric_string(metric: str, value: str) -> None:
     assert rejected(message(**{metric: value}), f"'{metric}' must be a number")
 
