@@ -128,7 +128,8 @@ def publisher_start_time(publisher: subprocess.Popen) -> float:
 # --- (a) the bare paho subscriber ------------------------------------------------------
 
 
-def measure_bare_subscriber(broker, count: int, prefix: str) -> float:
+def measure_bare_subscriber(broker, count: int, prefix: str) -> tuple[float, float]:
+    """Messages per second, and CPU seconds per message of the subscriber."""
     received = 0
     done = threading.Event()
     last = [0.0]
@@ -151,13 +152,15 @@ def measure_bare_subscriber(broker, count: int, prefix: str) -> float:
     client.loop_start()
     subscribed.wait(10)
     publisher = start_publisher(broker, count, prefix, root="bare")
+    cpu_start = time.process_time()  # this process: essentially paho's thread now
     first = publisher_start_time(publisher)
     if not done.wait(300):
         raise SystemExit(f"bare subscriber: only {received} of {count} received")
     publisher.wait(60)
     client.disconnect()
     client.loop_stop()
-    return count / (last[0] - first)
+    cpu_per_message = (time.process_time() - cpu_start) / count
+    return count / (last[0] - first), cpu_per_message
 
 
 # --- (b) mqtt_ingest ------------------------------------------------------------------------
@@ -195,6 +198,12 @@ def start_ingest(env: dict[str, str], log_path: Path) -> subprocess.Popen:
     return process
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -213,6 +222,7 @@ def measure_ingest(broker, env: dict[str, str], count: int, prefix: str, log_pat
     devices = [f"{prefix}-{n}" for n in range(DEVICES)]
     rows = SensorReading.objects.filter(device_id__in=devices)
     ingest = start_ingest(env, log_path)
+    cpu_start = cpu_seconds(ingest.pid)
     publisher = start_publisher(broker, count, prefix)
     first = publisher_start_time(publisher)
     # Watch for the last reading published with a unique-index lookup (a
@@ -231,11 +241,13 @@ def measure_ingest(broker, env: dict[str, str], count: int, prefix: str, log_pat
     last = time.time()
     publisher.wait(60)
     peak = peak_rss_mib(ingest.pid)
+    cpu = cpu_seconds(ingest.pid) - cpu_start
     code = stop(ingest)
     distinct = rows.values("device_id", "timestamp").distinct().count()
     summary = [line for line in log_path.read_text().splitlines() if "Stopped:" in line]
     return {
         "rate": count / (last - first),
+        "cpu_per_message": cpu / count,
         "stored": stored,
         "distinct": distinct,
         "peak_mib": peak,
@@ -314,16 +326,22 @@ def main() -> None:
         env = ingest_env(broker, database_url, f"bench-{run}")
         ratios = []
         for round_number in range(1, args.rounds + 1):
-            limit = measure_bare_subscriber(broker, args.count, f"bare{round_number}-{run}")
+            limit, bare_cpu = measure_bare_subscriber(
+                broker, args.count, f"bare{round_number}-{run}"
+            )
             prefix = f"bench{round_number}-{run}"
             result = measure_ingest(broker, env, args.count, prefix, workdir / "ingest.log")
             ratios.append(result["rate"] / limit)
             ok = result["stored"] == result["distinct"] == args.count
             print(f"round {round_number}:")
-            print(f"(a) bare paho subscriber, QoS 1:  {limit:8.0f} msg/s")
+            print(
+                f"(a) bare paho subscriber, QoS 1:  {limit:8.0f} msg/s, "
+                f"{bare_cpu * 1e6:.0f} µs CPU per message"
+            )
             print(
                 f"(b) mqtt_ingest, end to end:      {result['rate']:8.0f} msg/s "
-                f"= {ratios[-1]:.2f} x the limit"
+                f"= {ratios[-1]:.2f} x the limit, "
+                f"{result['cpu_per_message'] * 1e6:.0f} µs CPU per message"
             )
             print(
                 f"    stored {result['stored']} of {args.count}, distinct {result['distinct']}: "

@@ -197,6 +197,11 @@ class Ingest:
         self._record = record
         self._answer = answer
         self.answer_filter = answer_filter if answer is not None else None
+        # The filter's literal head ("control/"): most topics fail on it cheaply.
+        # "\0" for none: no topic starts with NUL.
+        self._answer_prefix = (
+            self.answer_filter.split("+", 1)[0].split("#", 1)[0] if self.answer_filter else "\0"
+        )
         self._answer_retry = answer_retry
         self._clock = clock
         self._wall_clock = wall_clock
@@ -221,7 +226,7 @@ class Ingest:
         self.counters.received += 1
         if self._oldest is None:
             self._oldest = self._clock()
-        if self.answer_filter is not None and topic_matches(self.answer_filter, topic):
+        if topic.startswith(self._answer_prefix) and topic_matches(self.answer_filter, topic):
             self._answers.append((topic, payload, entry))
             return
         now = self._wall_clock()

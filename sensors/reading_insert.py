@@ -14,8 +14,8 @@ of CPU per row on SQLite and MariaDB, 4 on PostgreSQL, against 27-40 for
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.constants import OnConflict
@@ -51,12 +51,30 @@ class ReadingInsert:
 
     def rows(self, readings: Sequence[Reading], created_at: datetime) -> list[tuple]:
         """Database values of ``readings``, as the model's fields prepare them."""
-        adapt = self.connection.ops.adapt_datetimefield_value
+        adapt = self._adapt_datetime()
         created = adapt(created_at)
         return [
             (r.device_id, r.temperature, r.vibration, r.gas, r.power, adapt(r.timestamp), created)
             for r in readings
         ]
+
+    def _adapt_datetime(self) -> Callable[[datetime], object]:
+        """The backend's date-time adapter, with a short cut for UTC values.
+
+        SQLite and MySQL store naive UTC text, which their adapter makes by
+        converting to the connection's time zone first (2 µs a value); a
+        reading's timestamp is already UTC, so dropping the zone is the same.
+        """
+        adapt = self.connection.ops.adapt_datetimefield_value
+        if self.connection.vendor not in ("sqlite", "mysql") or self.connection.timezone is not UTC:
+            return adapt
+
+        def adapt_utc(value: datetime) -> object:
+            if value.tzinfo is UTC:
+                return str(value.replace(tzinfo=None))
+            return adapt(value)
+
+        return adapt_utc
 
     def execute(self, readings: Sequence[Reading], *, created_at: datetime) -> int:
         """Insert ``readings``; returns how many rows were new.

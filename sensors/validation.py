@@ -11,6 +11,10 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
+
+import orjson
 
 MAX_PAYLOAD_BYTES = 16 * 1024
 METRICS = ("temperature", "vibration", "gas", "power")
@@ -21,9 +25,12 @@ DEVICE_ID_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 _NUMERIC_STRING_RE = re.compile(r"\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """A valid reading, ready to store."""
+class Reading(NamedTuple):
+    """A valid reading, ready to store.
+
+    A named tuple rather than a frozen dataclass: the ingest builds tens of
+    thousands a second, and a tuple is built in a third of the time.
+    """
 
     device_id: str
     temperature: float
@@ -42,6 +49,9 @@ class Rejection:
 
 class _Invalid(Exception):
     pass
+
+
+_MISSING = object()
 
 
 def device_id_from_topic(topic: str, topic_filter: str) -> str | None:
@@ -68,28 +78,58 @@ def reading_from_message(
     max_clock_skew_seconds: float = 86400,
 ) -> Reading | Rejection:
     """Validate one message against every rule of the contract."""
+    if len(topic) <= _CACHED_TOPIC_MAX_CHARS:
+        device_id, problem = _device_id_cached(topic, topic_filter)
+    else:
+        device_id, problem = _device_id(topic, topic_filter)
+    if problem:
+        return Rejection(problem)
     try:
-        device_id = _device_id(topic, topic_filter)
         document = _json_object(payload)
-        metrics = {name: _metric(document, name) for name in METRICS}
-        timestamp = _timestamp(document, now=now, max_skew=max_clock_skew_seconds)
+        return Reading(
+            device_id,
+            _metric(document, "temperature"),
+            _metric(document, "vibration"),
+            _metric(document, "gas"),
+            _metric(document, "power"),
+            _timestamp(document, now=now, max_skew=max_clock_skew_seconds),
+        )
     except _Invalid as invalid:
         return Rejection(str(invalid))
-    return Reading(device_id=device_id, timestamp=timestamp, **metrics)
 
 
-def _device_id(topic: str, topic_filter: str) -> str:
+def _device_id(topic: str, topic_filter: str) -> tuple[str, str]:
+    """(device id, "") or ("", why not)."""
     device_id = device_id_from_topic(topic, topic_filter)
     if device_id is None:
-        raise _Invalid(f"topic does not match {topic_filter!r}")
+        return "", f"topic does not match {topic_filter!r}"
     if not DEVICE_ID_RE.fullmatch(device_id):
-        raise _Invalid("device id must be 1-64 characters of A-Z a-z 0-9 _ - .")
-    return device_id
+        return "", "device id must be 1-64 characters of A-Z a-z 0-9 _ - ."
+    return device_id, ""
+
+
+# A fleet sends on few topics: parse each once. Only short topics are kept,
+# so that the cache stays small whatever a client publishes.
+_CACHED_TOPIC_MAX_CHARS = 256
+_device_id_cached = lru_cache(maxsize=4096)(_device_id)
 
 
 def _json_object(payload: bytes) -> dict:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise _Invalid(f"payload is {len(payload)} bytes, more than {MAX_PAYLOAD_BYTES}")
+    try:
+        # orjson parses a reading in a sixth of json's time; it is stricter
+        # (no NaN literal, no integer past 64 bits, no lone surrogate), so
+        # whatever it refuses goes through json below, which says why.
+        document = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        document = _json_document(payload)
+    if not isinstance(document, dict):
+        raise _Invalid("payload must be a JSON object")
+    return document
+
+
+def _json_document(payload: bytes) -> object:
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
@@ -100,15 +140,15 @@ def _json_object(payload: bytes) -> dict:
         raise _Invalid("payload JSON is nested too deeply") from None
     except ValueError as error:  # JSONDecodeError, or an integer too long to parse
         raise _Invalid(f"payload is not valid JSON ({error})") from None
-    if not isinstance(document, dict):
-        raise _Invalid("payload must be a JSON object")
     return document
 
 
 def _metric(document: dict, name: str) -> float:
-    if name not in document:
+    value = document.get(name, _MISSING)
+    if type(value) is float and math.isfinite(value):  # the usual case, first
+        return value
+    if value is _MISSING:
         raise _Invalid(f"missing {name!r}")
-    value = document[name]
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise _Invalid(f"{name!r} must be a number")
     if isinstance(value, str) and not _NUMERIC_STRING_RE.fullmatch(value):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.db import connection, transaction
@@ -114,3 +114,23 @@ def test_it_stores_odd_strings_and_exact_floats_unchanged():
     rows = SensorReading.objects.order_by("timestamp")
     assert [row.device_id for row in rows] == odd
     assert {(row.temperature, row.gas, row.power) for row in rows} == {(0.1 + 0.2, 1e300, 5e-324)}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "moment",
+    [
+        BASE,
+        BASE.replace(microsecond=0),
+        BASE.astimezone(timezone(timedelta(hours=5, minutes=30))),
+        datetime(2000, 1, 1, tzinfo=UTC),
+    ],
+)
+def test_it_prepares_any_aware_timestamp_as_the_field_does(moment):
+    insert = ReadingInsert(connection)
+    reading = readings(1)[0]._replace(timestamp=moment)
+
+    (row,) = insert.rows([reading], moment)
+
+    field = SensorReading._meta.get_field("timestamp")
+    assert row[5] == row[6] == field.get_db_prep_save(moment, connection)

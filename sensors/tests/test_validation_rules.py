@@ -236,6 +236,17 @@ def test_it_rejects_an_integer_too_large_for_a_float(metric: str) -> None:
 
 
 @pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("digits", [19, 20, 30, 300])
+def test_it_accepts_an_integer_past_64_bits_as_its_float_value(metric: str, digits: int) -> None:
+    value = int("9" * digits)
+
+    result = message(**{metric: value})
+
+    assert isinstance(result, Reading)
+    assert getattr(result, metric) == float(value)
+
+
+@pytest.mark.parametrize("metric", METRICS)
 @pytest.mark.parametrize("value", [1.7976931348623157e308, -1.7976931348623157e308, 5e-324, 0])
 def test_it_accepts_an_extreme_but_finite_metric(metric: str, value: float) -> None:
     result = getattr(message(**{metric: value}), metric)
