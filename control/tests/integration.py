@@ -5,11 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -18,21 +14,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from control.models import Command
+from sensors.tests.ingest_process import IngestProcess, wait_until
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 30.0  # generous: the machine is shared; a pass is usually far quicker
-
-
-def wait_until(condition: Callable[[], object], *, timeout: float = WAIT_SECONDS) -> object:
-    """Poll ``condition`` until it returns something truthy; fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.05)  # polling interval of a deadline loop, not a wait for an outcome
 
 
 def wait_for_status(command_id: int, status: str, *, timeout: float = WAIT_SECONDS) -> Command:
@@ -47,52 +31,11 @@ def wait_for_status(command_id: int, status: str, *, timeout: float = WAIT_SECON
         raise AssertionError(f"command {command_id} is {now!r}, never {status!r}") from None
 
 
-class Ingest:
-    """``python manage.py mqtt_ingest`` as a subprocess, its output in a file."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = env
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "mqtt_ingest"],
-            cwd=PROJECT_DIR,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-
-    def stop(self) -> int | None:
-        """SIGTERM, then SIGKILL if it does not exit; its exit code."""
-        process, self.process = self.process, None
-        if process is None:
-            return None
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                return process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        return process.returncode
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    @property
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
 @contextlib.contextmanager
-def running_ingest(env: dict[str, str], log_path: Path) -> Iterator[Ingest]:
-    ingest = Ingest(env, log_path)
-    ingest.start()
+def running_ingest(env: dict[str, str], log_path: Path) -> Iterator[IngestProcess]:
+    """An ingest process for the block (started without waiting for the broker)."""
+    ingest = IngestProcess(env, log_path)
+    ingest.start(wait_subscribed=False)
     try:
         yield ingest
     finally:

@@ -25,7 +25,7 @@ def test_a_command_without_an_answer_expires(api, device, ingest_env, tmp_path, 
         wait_for_status(command_id, "expired")
 
         device.answer({"id": command_id, "status": "ok"})  # too late
-        wait_until(lambda: "already finished" in ingest.log)
+        wait_until(lambda: "already finished" in ingest.log())
         assert api.get(f"/api/control/{command_id}").json()["status"] == "expired"
 
 

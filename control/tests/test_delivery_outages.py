@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from control.models import Command
-from control.tests.integration import Ingest, running_ingest, wait_for_status, wait_until
+from control.tests.integration import running_ingest, wait_for_status, wait_until
 from sensors.models import IngestWorker
+from sensors.tests.ingest_process import IngestProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,7 +58,7 @@ def test_commands_created_while_the_ingest_is_stopped_go_out_when_it_starts(
 def test_a_restarted_ingest_sends_what_is_pending_and_nothing_already_answered(
     api, device, ingest_env, tmp_path
 ):
-    ingest = Ingest(ingest_env, tmp_path / "ingest.log")
+    ingest = IngestProcess(ingest_env, tmp_path / "ingest.log")
     try:
         ingest.start()
         answered = api.post(

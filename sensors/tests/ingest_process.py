@@ -45,14 +45,16 @@ def wait_until(predicate: Callable[[], object], *, timeout: float = 30.0, what: 
 class IngestProcess:
     """One ``mqtt_ingest`` process; its output goes to a log file the tests read."""
 
+    #: Unless ``env`` says otherwise: frequent heartbeats, quick reconnects.
+    DEFAULTS = {
+        "INGEST_HEARTBEAT_SECONDS": "1",
+        "MQTT_RECONNECT_MIN_SECONDS": "1",
+        "MQTT_RECONNECT_MAX_SECONDS": "2",
+        "LOG_LEVEL": "INFO",
+    }
+
     def __init__(self, env: dict[str, str], log_path: Path, **settings: object) -> None:
-        self.env = dict(env)
-        self.env.update(
-            INGEST_HEARTBEAT_SECONDS="1",
-            MQTT_RECONNECT_MIN_SECONDS="1",
-            MQTT_RECONNECT_MAX_SECONDS="2",
-            LOG_LEVEL="INFO",
-        )
+        self.env = {**self.DEFAULTS, **env}
         self.env.update({key: str(value) for key, value in settings.items()})
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
@@ -96,6 +98,24 @@ class IngestProcess:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=timeout)
+
+    def stop(self, *, timeout: float = 15.0) -> int | None:
+        """SIGTERM, then SIGKILL if it has not exited within ``timeout``; its exit code."""
+        process, self.process = self.process, None
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                return process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        return process.returncode
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
