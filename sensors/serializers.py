@@ -119,12 +119,13 @@ class MLDataQuerySerializer(ReadingFilterSerializer):
 class SensorReadingSerializer(serializers.BaseSerializer):
     """A reading, from a ``values()`` row of :data:`sensors.selectors.READING_FIELDS`.
 
-    Read-only, a ``BaseSerializer`` that builds the dict directly. Measured by
+    Read-only, a ``BaseSerializer`` that builds the dict directly, with every
+    date-time in one format (UTC, always with microseconds). Measured by
     ``bench/read_api.py`` for a 10,000-row history page, fetch included: this
-    ~105 ms, a ``ModelSerializer`` over model instances ~110 ms, a
-    ``Serializer`` with declared fields over the same rows ~170 ms. Fetching
-    and parsing the date-times dominates; this form skips building model
-    instances and DRF's per-field dispatch.
+    and a ``ModelSerializer`` over model instances are within the noise of
+    each other (105-132 ms and 110-115 ms over two runs), a ``Serializer``
+    with declared fields over the same rows ~170 ms. Fetching and parsing the
+    date-times dominates.
     """
 
     def to_representation(self, row: dict) -> dict:
