@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sensors.validation import DEVICE_ID_RE, device_id_from_topic
+from autoforge.timefmt import iso_utc
+from sensors.validation import device_id_check
 
 #: A device's answer is a few fields; anything bigger is not one.
 MAX_ANSWER_BYTES = 16 * 1024
@@ -53,11 +54,6 @@ def command_topic(control_topic: str, device_id: str) -> str:
     return control_topic.replace("+", device_id, 1)
 
 
-def utc_iso(moment: datetime) -> str:
-    """``2026-01-29T14:30:45.123456Z``: UTC, always with microseconds, as the API writes it."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
 def command_payload(
     *, command_id: int, command: str, parameters: dict, issued_at: datetime
 ) -> bytes:
@@ -66,18 +62,16 @@ def command_payload(
         "id": command_id,
         "command": command,
         "parameters": parameters,
-        "issued_at": utc_iso(issued_at),
+        "issued_at": iso_utc(issued_at),
     }
     return json.dumps(document, separators=(",", ":")).encode("utf-8")
 
 
 def answer_from_message(topic: str, payload: bytes, *, topic_filter: str) -> Answer | Rejection:
     """Validate ``{"id", "status": "ok"|"error", "detail"?}`` on ``topic``."""
-    device_id = device_id_from_topic(topic, topic_filter)
-    if device_id is None:
-        return Rejection(f"topic does not match {topic_filter!r}")
-    if not DEVICE_ID_RE.fullmatch(device_id):
-        return Rejection("device id must be 1-64 characters of A-Z a-z 0-9 _ - .")
+    device_id, problem = device_id_check(topic, topic_filter)
+    if problem:
+        return Rejection(problem)
     if len(payload) > MAX_ANSWER_BYTES:
         return Rejection(f"payload is {len(payload)} bytes, more than {MAX_ANSWER_BYTES}")
     try:

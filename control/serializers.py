@@ -8,14 +8,16 @@ import re
 from rest_framework import serializers
 
 from control.models import Command
-from control.protocol import utc_iso
+from sensors.serializers import (
+    HISTORY_LIMIT_DEFAULT,
+    HISTORY_LIMIT_MAX,
+    HISTORY_OFFSET_MAX,
+    UTCDateTimeField,
+)
 from sensors.validation import DEVICE_ID_RE
 
 COMMAND_RE = re.compile(r"[a-z0-9_]{1,64}")
 MAX_PARAMETERS_BYTES = 4 * 1024
-MAX_LIMIT = 10_000
-DEFAULT_LIMIT = 100
-MAX_OFFSET = 2**62  # beyond it some databases overflow, and no table is that long
 
 
 class StrictCharField(serializers.CharField):
@@ -73,18 +75,13 @@ class CommandCreateSerializer(serializers.Serializer):
 
 
 class CommandListQuerySerializer(serializers.Serializer):
-    """The query string of GET /api/control."""
+    """The query string of GET /api/control: paginated like /api/sensors/history."""
 
     device_id = _device_id_field(required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
-    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
-
-
-class UTCDateTimeField(serializers.DateTimeField):
-    """A date-time in UTC with microseconds, like every time the API shows."""
-
-    def to_representation(self, value):
-        return None if value is None else utc_iso(value)
+    limit = serializers.IntegerField(
+        min_value=1, max_value=HISTORY_LIMIT_MAX, default=HISTORY_LIMIT_DEFAULT
+    )
+    offset = serializers.IntegerField(min_value=0, max_value=HISTORY_OFFSET_MAX, default=0)
 
 
 class CommandSerializer(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from autoforge.timefmt import iso_utc
 from sensors.models import IngestWorker
 from sensors.validation import DEVICE_ID_RE
 
@@ -29,11 +30,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_SECONDS_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 # "2026-01-29T14:30:45 01:00": the "+" of an offset that was not URL-encoded.
 _SPACE_FOR_PLUS_RE = re.compile(r"(?<=\d) (?=\d{2}(:?\d{2})?$)")
-
-
-def iso_utc(moment: datetime) -> str:
-    """``2026-01-29T14:30:45.123456Z``: always UTC, always microseconds."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 class UTCDateTimeField(serializers.DateTimeField):

@@ -79,9 +79,9 @@ def reading_from_message(
 ) -> Reading | Rejection:
     """Validate one message against every rule of the contract."""
     if len(topic) <= _CACHED_TOPIC_MAX_CHARS:
-        device_id, problem = _device_id_cached(topic, topic_filter)
+        device_id, problem = _device_id_check_cached(topic, topic_filter)
     else:
-        device_id, problem = _device_id(topic, topic_filter)
+        device_id, problem = device_id_check(topic, topic_filter)
     if problem:
         return Rejection(problem)
     try:
@@ -98,8 +98,9 @@ def reading_from_message(
         return Rejection(str(invalid))
 
 
-def _device_id(topic: str, topic_filter: str) -> tuple[str, str]:
-    """(device id, "") or ("", why not)."""
+def device_id_check(topic: str, topic_filter: str) -> tuple[str, str]:
+    """The device id ``topic`` names under ``topic_filter``: (device id, "")
+    or ("", why it names none)."""
     device_id = device_id_from_topic(topic, topic_filter)
     if device_id is None:
         return "", f"topic does not match {topic_filter!r}"
@@ -111,7 +112,7 @@ def _device_id(topic: str, topic_filter: str) -> tuple[str, str]:
 # A fleet sends on few topics: parse each once. Only short topics are kept,
 # so that the cache stays small whatever a client publishes.
 _CACHED_TOPIC_MAX_CHARS = 256
-_device_id_cached = lru_cache(maxsize=4096)(_device_id)
+_device_id_check_cached = lru_cache(maxsize=4096)(device_id_check)
 
 
 def _json_object(payload: bytes) -> dict:

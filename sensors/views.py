@@ -26,6 +26,7 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from autoforge.timefmt import iso_utc
 from sensors import selectors
 from sensors.serializers import (
     HistoryQuerySerializer,
@@ -33,7 +34,6 @@ from sensors.serializers import (
     MLDataQuerySerializer,
     ReadingFilterSerializer,
     SensorReadingSerializer,
-    iso_utc,
 )
 
 logger = logging.getLogger(__name__)

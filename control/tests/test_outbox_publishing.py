@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from autoforge.timefmt import iso_utc
 from control.models import Command
 from control.outbox import CommandOutbox
-from control.protocol import utc_iso
 from control.services import command_create
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_it_publishes_a_pending_command_to_the_device_topic(outbox, publish):
                 "id": command.id,
                 "command": "reboot",
                 "parameters": {"delay": 5},
-                "issued_at": utc_iso(command.created_at),
+                "issued_at": iso_utc(command.created_at),
             },
         )
     ]
