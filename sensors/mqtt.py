@@ -1,8 +1,8 @@
 """All of the paho-mqtt wiring of ``mqtt_ingest``, and nothing else.
 
-paho runs its network loop in its own thread (``loop_start``); its callbacks
-only put events on a ``queue.Queue`` for the main thread, where all ORM work
-happens. Events are tuples whose first item says what happened:
+paho's network I/O runs in a thread of its own (``sensors.network_loop``);
+its callbacks only put events on a queue for the main thread, where all ORM
+work happens. Events are tuples whose first item says what happened:
 
 * ``(MESSAGE, topic, payload, mid, qos, generation)``
 * ``(CONNECTED, generation)`` / ``(DISCONNECTED, reason)``
@@ -31,6 +31,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from sensors.ingest import Entry, IntakeWindow
+from sensors.network_loop import NetworkLoop
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +63,6 @@ class MqttOptions:
     reconnect_max: int = 120
 
 
-class _NotConnectedNoise(logging.Filter):
-    """Drops paho 2.2's ERROR "Client is not connected" while it reconnects or
-    stops: an expected state, which ``_on_disconnect`` already reports once."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Client is not connected.")
-
-
 def _logged(callback: Callable[..., None]) -> Callable[..., None]:
     """paho lets an exception from a callback end its network thread: log it instead."""
 
@@ -98,7 +91,16 @@ class MqttConnection:
         self._lock = threading.Lock()  # generation/connected against ack()
         self._generation = 0
         self._connected = False
+        self._messages = 0  # handed over so far; the network loop reads on while it grows
         self.client = self._make_client()
+        self.network = NetworkLoop(
+            self.client,
+            reconnect_min=options.reconnect_min,
+            reconnect_max=options.reconnect_max,
+            progress=lambda: self._messages,
+            on_connect_fail=self._on_connect_fail,
+            on_loop_error=self._on_loop_error,
+        )
 
     @property
     def connected(self) -> bool:
@@ -127,13 +129,8 @@ class MqttConnection:
             client.tls_set(ca_certs=options.tls_ca, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         # Our own publishes (commands): no client-side cap; the outbox paces them.
         client.max_inflight_messages_set(0)
-        client.reconnect_delay_set(options.reconnect_min, options.reconnect_max)
-        paho_logger = logging.getLogger("sensors.mqtt.paho")
-        if not any(isinstance(f, _NotConnectedNoise) for f in paho_logger.filters):
-            paho_logger.addFilter(_NotConnectedNoise())
-        client.enable_logger(paho_logger)
+        client.enable_logger(logging.getLogger("sensors.mqtt.paho"))
         client.on_connect = _logged(self._on_connect)
-        client.on_connect_fail = _logged(self._on_connect_fail)
         client.on_disconnect = _logged(self._on_disconnect)
         client.on_subscribe = _logged(self._on_subscribe)
         client.on_message = _logged(self._on_message)
@@ -169,7 +166,7 @@ class MqttConnection:
             clean_start=clean_start,
             properties=properties,
         )
-        self.client.loop_start()
+        self.network.start(name=f"mqtt-{options.client_id}")
 
     def stop_intake(self) -> None:
         """Take no more messages: those still arriving stay unacknowledged with the broker."""
@@ -181,9 +178,9 @@ class MqttConnection:
         if self._connected:
             done = threading.Event()
             self._disconnect_done = done
-            self.client.disconnect()
+            self.network.disconnect()
             done.wait(timeout)
-        self.client.loop_stop()
+        self.network.stop()
 
     # --- main thread -> broker --------------------------------------------------
 
@@ -223,6 +220,7 @@ class MqttConnection:
             self._generation += 1
             self._connected = True
             generation = self._generation
+        self.network.connected_once()
         logger.info(
             "Connected to %s:%d (session present: %s)",
             self.options.host,
@@ -238,9 +236,12 @@ class MqttConnection:
             logger.error("Subscribing failed: %s", paho.error_string(result))
         self.events.put((CONNECTED, generation))
 
-    def _on_connect_fail(self, client, userdata) -> None:
+    def _on_connect_fail(self, error: BaseException) -> None:
         logger.warning(
-            "Cannot connect to %s:%d; retrying with backoff", self.options.host, self.options.port
+            "Cannot connect to %s:%d (%s); retrying with backoff",
+            self.options.host,
+            self.options.port,
+            error,
         )
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -255,6 +256,11 @@ class MqttConnection:
             logger.warning("Disconnected from the broker: %s; reconnecting", reason_code)
         self.events.put((DISCONNECTED, str(reason_code)))
 
+    def _on_loop_error(self) -> None:
+        with self._lock:
+            self._connected = False
+        self.events.put((DISCONNECTED, "error in the network loop"))
+
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         for topic, reason_code in zip(self.options.topics, reason_codes, strict=False):
             if reason_code.is_failure:
@@ -265,6 +271,7 @@ class MqttConnection:
     def _on_message(self, client, userdata, message) -> None:
         # Waits while INGEST_MAX_PENDING messages are unacknowledged: paho
         # then stops reading the socket and the broker keeps the rest.
+        self._messages += 1
         if not self.window.acquire():
             return  # shutting down: not acknowledged, so the broker redelivers it
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sensors.management.commands.mqtt_ingest import Command
+from sensors.management.commands.mqtt_ingest import GATHER_SECONDS, Command
 from sensors.models import DeadLetter, IngestWorker, SensorReading
 from sensors.mqtt import CONNECTED, DISCONNECTED, MESSAGE, PUBLISHED
 from sensors.tests.ingest_process import reading_payload
@@ -143,3 +143,24 @@ def test_the_heartbeat_records_the_counters(command):
 
     worker = IngestWorker.objects.get()
     assert (worker.received, worker.stored, worker.duplicates) == (2, 1, 1)
+
+
+def test_when_the_queue_runs_dry_it_waits_once_for_more_instead_of_waking_per_message(
+    command, monkeypatch
+):
+    command.ingest.batch_size = 100
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 1:  # messages that arrive during the wait
+            for mid in (2, 3):
+                command.events.put(message("sensors/dev-1/data", reading_payload(mid), mid))
+
+    monkeypatch.setattr("sensors.management.commands.mqtt_ingest.time.sleep", nap)
+    command.events.put(message("sensors/dev-1/data", reading_payload(1), 1))
+
+    command.take_events()
+
+    assert naps == [GATHER_SECONDS]  # once per call, not again when dry a second time
+    assert command.ingest.counters.received == 3

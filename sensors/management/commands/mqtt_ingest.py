@@ -31,6 +31,11 @@ from sensors.mqtt import shared as shared_filter
 logger = logging.getLogger("sensors.ingest")
 
 IDLE_WAIT_SECONDS = 0.1  # the outbox wants a tick at least this often
+# When the queue runs dry while messages are coming in, wait this long once
+# for more rather than wake for each one: a wake-up per message costs both
+# threads a hand-over of the interpreter lock (about a tenth of the
+# throughput at 20k messages a second), and 2 ms is nothing to a batch.
+GATHER_SECONDS = 0.002
 SHUTDOWN_FLUSH_SECONDS = 5.0  # past this, exit without acknowledging; the broker redelivers
 ERROR_LOG_INTERVAL_SECONDS = 30.0
 
@@ -141,6 +146,7 @@ class Command(BaseCommand):
         receive = ingest.receive
         get_nowait = self.events.get_nowait
         room = max(ingest.batch_room, 1)
+        gathered = False
         while True:
             if event[0] is MESSAGE:
                 receive(event[1], event[2], event[3], event[4], event[5])
@@ -152,7 +158,14 @@ class Command(BaseCommand):
             try:
                 event = get_nowait()
             except queue.Empty:
-                return
+                if gathered:
+                    return
+                gathered = True
+                time.sleep(GATHER_SECONDS)
+                try:
+                    event = get_nowait()
+                except queue.Empty:
+                    return
 
     def handle_event(self, event: tuple) -> None:
         kind = event[0]
