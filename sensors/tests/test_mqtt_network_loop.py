@@ -16,7 +16,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from conftest import Broker, free_port
-from sensors.mqtt import DISCONNECTED
+from sensors.ingest import IntakeWindow
+from sensors.mqtt import DISCONNECTED, MqttConnection, MqttOptions
 from sensors.network_loop import NetworkLoop
 from sensors.tests.ingest_process import open_publisher, readings
 from sensors.tests.test_mqtt_connection import connect, entries, messages, next_event
@@ -89,9 +90,6 @@ def test_a_wrong_ca_is_a_failed_attempt_retried_with_backoff(request, tls_broker
     wrong_ca, _, _ = make_certificates(other)
     caplog.set_level(logging.WARNING)
     events: queue.Queue = queue.Queue()
-    from sensors.ingest import IntakeWindow
-    from sensors.mqtt import MqttConnection, MqttOptions
-
     connection = MqttConnection(
         MqttOptions(
             host=broker.host, port=tls_port, client_id="wrong-ca", topics=("sensors/+/data",),
@@ -123,9 +121,6 @@ def failed_attempts(caplog) -> int:
 
 
 def test_reconnect_attempts_wait_longer_each_time_up_to_the_maximum(request, caplog):
-    from sensors.ingest import IntakeWindow
-    from sensors.mqtt import MqttConnection, MqttOptions
-
     caplog.set_level(logging.WARNING)
     attempts: list[float] = []
     connection = MqttConnection(
