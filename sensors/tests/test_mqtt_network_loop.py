@@ -1,5 +1,6 @@
 """The ingest's own network loop (sensors/network_loop.py) against a real Mosquitto:
-TLS, reconnection backoff, recovery from an error inside the loop, stopping."""
+TLS, credentials, reconnection backoff, recovery from an error inside the
+loop, stopping."""
 
 from __future__ import annotations
 
@@ -212,3 +213,57 @@ def test_stop_ends_the_thread_while_the_broker_is_down(request, mosquitto):
     connection.stop()
 
     assert not connection.network._thread.is_alive()
+
+
+@pytest.fixture
+def password_broker(tmp_path: Path):
+    """A broker that takes only ``ingest`` / ``right-password``."""
+    passwords = tmp_path / "passwords"
+    subprocess.run(
+        ["mosquitto_passwd", "-b", "-c", str(passwords), "ingest", "right-password"],
+        check=True,
+        capture_output=True,
+    )
+    broker = Broker(tmp_path, extra_conf=f"allow_anonymous false\npassword_file {passwords}\n")
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.kill()
+
+
+def test_with_the_right_password_it_connects_and_receives(request, password_broker):
+    _connection, events = connect(
+        request, password_broker, username="ingest", password="right-password"
+    )
+    publisher = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+    publisher.username_pw_set("ingest", "right-password")
+    publisher.connect(password_broker.host, password_broker.port)
+    publisher.loop_start()
+    request.addfinalizer(publisher.loop_stop)
+
+    publisher.publish(*readings(1)[0], qos=1).wait_for_publish(10)
+
+    assert messages(events, 1)[0][2] == readings(1)[0][1]
+
+
+def test_a_wrong_password_is_refused_logged_and_retried(request, password_broker, caplog):
+    caplog.set_level(logging.INFO)
+    connection = MqttConnection(
+        MqttOptions(
+            host=password_broker.host, port=password_broker.port, client_id="refused",
+            topics=("sensors/+/data",), username="ingest", password="s3cret-but-wrong",
+            reconnect_min=1, reconnect_max=1,
+        ),
+        events=queue.Queue(),
+        window=IntakeWindow(10),
+    )  # fmt: skip
+    connection.start()
+    request.addfinalizer(connection.stop)
+
+    def refusals() -> int:
+        return sum("Broker refused the connection" in r.getMessage() for r in caplog.records)
+
+    wait_until(lambda: refusals() >= 2, timeout=15)
+    assert not connection.connected
+    assert "s3cret-but-wrong" not in caplog.text  # never log a secret
