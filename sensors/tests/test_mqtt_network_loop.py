@@ -64,9 +64,13 @@ def tls_broker(tmp_path: Path):
         broker.kill()
 
 
-def test_over_tls_a_burst_arrives_whole_and_its_acknowledgements_go_out(request, tls_broker):
+def test_over_tls_a_burst_arrives_whole_and_its_acknowledgements_go_out(
+    request, tls_broker, caplog
+):
     broker, tls_port, ca = tls_broker
-    connection, events = connect(request, broker, port=tls_port, tls_ca=str(ca), window=5000)
+    connection, events = subscribed(
+        request, broker, caplog, port=tls_port, tls_ca=str(ca), window=5000
+    )
     publisher = open_publisher(request, broker)  # on the plain listener
 
     publisher.publish(readings(3000))
@@ -78,7 +82,8 @@ def test_over_tls_a_burst_arrives_whole_and_its_acknowledgements_go_out(request,
     # read the acknowledgements, and it drops them with the old connection.
     wait_until(lambda: "Client test-ingest disconnected" in broker.log_path.read_text())
 
-    _again, events = connect(request, broker, port=tls_port, tls_ca=str(ca))
+    caplog.clear()
+    _again, events = subscribed(request, broker, caplog, port=tls_port, tls_ca=str(ca))
     publisher.publish(readings(1, start=5000))
     (_, _, payload, *_), *_ = messages(events, 1)
     assert payload == readings(1, start=5000)[0][1]  # nothing of the burst came again
@@ -115,6 +120,15 @@ def wait_until(condition, timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def subscribed(request, broker, caplog, **options):
+    """``connect()``, then wait for the SUBACK: a message published before the
+    broker has the subscription would not be routed to it."""
+    caplog.set_level(logging.INFO)
+    connection, events = connect(request, broker, **options)
+    wait_until(lambda: "Subscribed to sensors/+/data" in caplog.text)
+    return connection, events
 
 
 def failed_attempts(caplog) -> int:
@@ -179,8 +193,7 @@ def test_the_backoff_doubles_to_the_maximum_and_a_connection_resets_it():
 def test_an_error_inside_the_loop_is_logged_and_the_connection_made_again(
     request, mosquitto, caplog
 ):
-    caplog.set_level(logging.INFO)
-    connection, events = connect(request, mosquitto)
+    connection, events = subscribed(request, mosquitto, caplog)
     publisher = open_publisher(request, mosquitto)
     broken = threading.Event()
     progress = connection.network._progress
@@ -232,9 +245,9 @@ def password_broker(tmp_path: Path):
         broker.kill()
 
 
-def test_with_the_right_password_it_connects_and_receives(request, password_broker):
-    _connection, events = connect(
-        request, password_broker, username="ingest", password="right-password"
+def test_with_the_right_password_it_connects_and_receives(request, password_broker, caplog):
+    _connection, events = subscribed(
+        request, password_broker, caplog, username="ingest", password="right-password"
     )
     publisher = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
     publisher.username_pw_set("ingest", "right-password")
