@@ -64,7 +64,8 @@ class MqttOptions:
 
 
 def _logged(callback: Callable[..., None]) -> Callable[..., None]:
-    """paho lets an exception from a callback end its network thread: log it instead."""
+    """paho raises an exception from a callback out of its loop, which would cost
+    the connection (the network loop then reconnects): log it and go on instead."""
 
     @functools.wraps(callback)
     def guarded(*args: object) -> None:

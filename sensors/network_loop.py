@@ -119,7 +119,6 @@ class NetworkLoop:
         try:
             self.client.reconnect()
         except OSError as error:  # refused, unreachable, timed out, TLS handshake
-            self._close()
             self._on_connect_fail(error)
             return
         self._serve()

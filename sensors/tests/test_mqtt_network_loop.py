@@ -147,10 +147,12 @@ def test_reconnect_attempts_wait_longer_each_time_up_to_the_maximum(request, cap
         window=IntakeWindow(10),
     )  # fmt: skip
     original = connection.network._on_connect_fail
-    connection.network._on_connect_fail = lambda error: (
-        attempts.append(time.monotonic()),
-        original(error),
-    )
+
+    def timed(error: BaseException) -> None:
+        attempts.append(time.monotonic())
+        original(error)
+
+    connection.network._on_connect_fail = timed
     connection.start()
     request.addfinalizer(connection.stop)
 
