@@ -14,8 +14,15 @@ The rules:
   entry not yet done, so PUBACKs go out in the order the messages came in, and
   never before the commit;
 * a batch is written when it holds ``batch_size`` readings or when its oldest
-  reading is ``max_age`` seconds old; a failed write keeps everything and is
-  retried with exponential backoff.
+  reading is ``max_age`` seconds old;
+* a write that fails because the database is out of reach (``is_outage``)
+  keeps everything and is retried with exponential backoff, without end;
+* a write that fails otherwise (a constraint, an encoding, a value the
+  database refuses) is split in halves, so that every message that can be
+  stored is, and the messages that fail alone are found. Each of those gets
+  ``MAX_ATTEMPTS`` tries in all (with the same backoff between them); then it
+  is dead-lettered and acknowledged. No message can hold up the others for
+  longer than that.
 """
 
 from __future__ import annotations
@@ -28,42 +35,31 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sensors.messages import RejectedMessage, StoreResult
 from sensors.validation import Reading, Rejection, reading_from_message
 
 logger = logging.getLogger(__name__)
 
 RETRY_MIN_SECONDS = 0.5
 RETRY_MAX_SECONDS = 15.0
-
-
-@dataclass(frozen=True, slots=True)
-class StoreResult:
-    """What one ``readings_store`` call did."""
-
-    stored: int
-    duplicates: int
-
-
-@dataclass(frozen=True, slots=True)
-class RejectedMessage:
-    """A message validation refused, as the dead-letter table keeps it."""
-
-    topic: str
-    payload: bytes
-    reason: str
-    received_at: datetime
+#: Tries a message gets when its write fails for a reason other than an outage.
+MAX_ATTEMPTS = 3
 
 
 class Entry:
     """One received message in the ledger."""
 
-    __slots__ = ("done", "generation", "mid", "qos")
+    __slots__ = ("attempts", "done", "generation", "mid", "payload", "qos", "topic")
 
     def __init__(self, mid: int, qos: int, generation: int) -> None:
         self.mid = mid
         self.qos = qos
         self.generation = generation
         self.done = False  # even QoS 0: the entry also holds a place in the intake window
+        self.attempts = 0  # failed writes of this message alone, outages not counted
+        # Kept until the message is written, to dead-letter it as it came.
+        self.topic = ""
+        self.payload = b""
 
 
 class AckLedger:
@@ -165,13 +161,26 @@ class Counters:
     rejected: int = 0
 
 
+class _Outage(Exception):
+    """A write failed because the database is out of reach: retry everything later."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class Ingest:
     """Validates received messages, batches them and keeps the ack ledger.
 
     ``store`` writes a batch of readings in one transaction, ``record`` the
-    rejected messages, ``answer`` hands a device's answer to the command
-    outbox; each commits before it returns or raises. ``clock`` is monotonic
-    seconds, ``wall_clock`` the aware UTC now used by validation.
+    rejected messages; ``answer`` hands a device's answer to the command
+    outbox and returns None when it counted, or why it did not (the answer
+    is then dead-lettered). Each commits before it returns or raises.
+    ``is_outage`` tells a failed write whose cause is the database being out
+    of reach (retried without end) from one that the messages cause (each
+    message gets ``MAX_ATTEMPTS`` tries, then it is dead-lettered).
+    ``clock`` is monotonic seconds, ``wall_clock`` the aware UTC now used by
+    validation.
     """
 
     def __init__(
@@ -183,9 +192,9 @@ class Ingest:
         max_clock_skew_seconds: float,
         store: Callable[[Sequence[Reading]], StoreResult],
         record: Callable[[Sequence[RejectedMessage]], object],
-        answer: Callable[[str, bytes], None] | None = None,
+        answer: Callable[[str, bytes], str | None] | None = None,
         answer_filter: str | None = None,
-        answer_retry: Callable[[BaseException], bool] = lambda error: True,
+        is_outage: Callable[[BaseException], bool] = lambda error: True,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -202,17 +211,19 @@ class Ingest:
         self._answer_prefix = (
             self.answer_filter.split("+", 1)[0].split("#", 1)[0] if self.answer_filter else "\0"
         )
-        self._answer_retry = answer_retry
+        self._is_outage = is_outage
         self._clock = clock
         self._wall_clock = wall_clock
 
         self.ledger = AckLedger()
         self.counters = Counters()
         self.last_error = ""
+        #: Wall-clock time of the first failed write since the last full success.
+        self.failing_since: datetime | None = None
         self._readings: list[Reading] = []
         self._reading_entries: list[Entry] = []
         self._rejected: list[tuple[RejectedMessage, Entry]] = []
-        self._answers: deque[tuple[str, bytes, Entry]] = deque()
+        self._answers: deque[Entry] = deque()
         self._oldest: float | None = None  # clock() when the oldest unwritten message came
         self._retry_at: float | None = None
         self._retry_delay = RETRY_MIN_SECONDS
@@ -223,11 +234,13 @@ class Ingest:
     def receive(self, topic: str, payload: bytes, mid: int, qos: int, generation: int) -> None:
         """Take one message: a reading for the batch, a rejection, or an answer."""
         entry = self.ledger.add(mid, qos, generation)
+        entry.topic = topic
+        entry.payload = payload
         self.counters.received += 1
         if self._oldest is None:
             self._oldest = self._clock()
         if topic.startswith(self._answer_prefix) and topic_matches(self.answer_filter, topic):
-            self._answers.append((topic, payload, entry))
+            self._answers.append(entry)
             return
         now = self._wall_clock()
         try:
@@ -245,8 +258,15 @@ class Ingest:
             self._readings.append(result)
             self._reading_entries.append(entry)
         else:
-            logger.warning("Rejected message on %s: %s", topic, result.reason)
-            self._rejected.append((RejectedMessage(topic, payload, result.reason, now), entry))
+            self._reject(entry, result.reason)
+
+    def _reject(self, entry: Entry, reason: str, *, log: bool = True) -> None:
+        """Queue ``entry``'s message for the dead-letter table."""
+        if log:
+            logger.warning("Rejected message on %s: %s", entry.topic, reason)
+        message = RejectedMessage(entry.topic, entry.payload, reason, self._wall_clock())
+        entry.attempts = 0  # the dead letter's own write gets its own tries
+        self._rejected.append((message, entry))
 
     # --- writing ---------------------------------------------------------------
 
@@ -285,14 +305,23 @@ class Ingest:
         return now - self._oldest >= self.max_age
 
     def flush(self) -> bool:
-        """Write everything taken so far. True when all of it is committed;
-        on failure keeps it, schedules a retry with backoff and returns False."""
+        """Write everything taken so far. True when all of it is committed.
+
+        On an outage everything is kept and retried after a growing delay.
+        Messages that fail alone for another reason are kept for another try
+        after the same delay, while every other message is committed; at
+        their ``MAX_ATTEMPTS``-th failure they are dead-lettered. Returns
+        False while anything is left to retry.
+        """
         try:
-            self._flush_readings()
-            self._flush_rejected()
-            self._flush_answers()
-        except Exception as error:
-            self._failed(error)
+            failure = self._flush_readings()
+            failure = self._flush_answers() or failure
+            failure = self._flush_rejected() or failure
+        except _Outage as outage:
+            self._failed(outage.error, outage=True)
+            return False
+        if failure is not None:
+            self._failed(failure, outage=False)
             return False
         if self._failures:
             logger.info("Database writes succeed again after %d failed attempts", self._failures)
@@ -300,47 +329,155 @@ class Ingest:
         self._retry_at = None
         self._retry_delay = RETRY_MIN_SECONDS
         self._oldest = None
+        self.failing_since = None
         return True
 
-    def _flush_readings(self) -> None:
+    def _write_isolating(
+        self, items: list, write: Callable[[list], object], done: Callable[[list, object], None]
+    ) -> list[tuple[object, BaseException]]:
+        """``write(items)`` in one go or, when that fails for a reason other
+        than an outage, in halves, down to single items. ``done(part,
+        result)`` is called for each part that was committed. Returns the
+        items that failed alone, each with its error; raises ``_Outage``."""
+        try:
+            result = write(items)
+        except Exception as error:
+            if self._is_outage(error):
+                raise _Outage(error) from error
+            if len(items) == 1:
+                return [(items[0], error)]
+            middle = len(items) // 2
+            return self._write_isolating(items[:middle], write, done) + self._write_isolating(
+                items[middle:], write, done
+            )
+        done(items, result)
+        return []
+
+    def _failed_alone(self, entry: Entry, error: BaseException, what: str) -> bool:
+        """Count a failed try of ``entry``'s message; True when it has had its last."""
+        entry.attempts += 1
+        if entry.attempts < MAX_ATTEMPTS:
+            logger.warning(
+                "Writing %s from %s failed (attempt %d of %d): %s",
+                what,
+                entry.topic,
+                entry.attempts,
+                MAX_ATTEMPTS,
+                error,
+            )
+            return False
+        logger.error(
+            "Writing %s from %s failed %d times; dead-lettered: %s",
+            what,
+            entry.topic,
+            entry.attempts,
+            error,
+            exc_info=error,
+        )
+        return True
+
+    def _flush_readings(self) -> BaseException | None:
         if not self._readings:
-            return
-        result = self._store(self._readings)
-        self.counters.stored += result.stored
-        self.counters.duplicates += result.duplicates
-        for entry in self._reading_entries:
-            entry.done = True
+            return None
+        pairs = list(zip(self._readings, self._reading_entries, strict=True))
+
+        def write(part: list) -> StoreResult:
+            return self._store([reading for reading, _ in part])
+
+        def done(part: list, result: StoreResult) -> None:
+            self.counters.stored += result.stored
+            self.counters.duplicates += result.duplicates
+            for _, entry in part:
+                entry.done = True
+                entry.payload = b""
+
         self._readings = []
         self._reading_entries = []
+        try:
+            failed = self._write_isolating(pairs, write, done)
+        except _Outage:
+            # Keep what is left, in order, ahead of what came since.
+            left = [pair for pair in pairs if not pair[1].done]
+            self._readings = [reading for reading, _ in left]
+            self._reading_entries = [entry for _, entry in left]
+            raise
+        last_error = None
+        for (reading, entry), error in failed:
+            if self._failed_alone(entry, error, "a reading"):
+                self._reject(entry, _could_not_store(error))
+            else:
+                self._readings.append(reading)
+                self._reading_entries.append(entry)
+                last_error = error
+        return last_error
 
-    def _flush_rejected(self) -> None:
+    def _flush_answers(self) -> BaseException | None:
+        last_error = None
+        retry: deque[Entry] = deque()
+        while self._answers:
+            entry = self._answers[0]
+            try:
+                not_counted = self._answer(entry.topic, entry.payload)
+            except Exception as error:
+                if self._is_outage(error):
+                    self._answers.extend(retry)  # the retried ones go after, as before
+                    raise _Outage(error) from error
+                self._answers.popleft()
+                if self._failed_alone(entry, error, "an answer"):
+                    self._reject(entry, _could_not_store(error))
+                else:
+                    retry.append(entry)
+                    last_error = error
+                continue
+            self._answers.popleft()
+            if not_counted:
+                self._reject(entry, not_counted, log=False)  # the outbox said why
+            else:
+                entry.done = True
+                entry.payload = b""
+        self._answers = retry
+        return last_error
+
+    def _flush_rejected(self) -> BaseException | None:
         if not self._rejected:
-            return
-        self._record([message for message, _ in self._rejected])
-        self.counters.rejected += len(self._rejected)
-        for _, entry in self._rejected:
-            entry.done = True
+            return None
+        pending = self._rejected
         self._rejected = []
 
-    def _flush_answers(self) -> None:
-        while self._answers:
-            topic, payload, entry = self._answers[0]
-            try:
-                self._answer(topic, payload)
-            except Exception as error:
-                if self._answer_retry(error):
-                    raise
-                # Not a database problem: retrying would block every later
-                # acknowledgement behind a message that can never be handled.
-                logger.exception("Answer on %s could not be handled; dropped", topic)
-            entry.done = True
-            self._answers.popleft()
+        def write(part: list) -> object:
+            return self._record([message for message, _ in part])
 
-    def _failed(self, error: BaseException) -> None:
+        def done(part: list, result: object) -> None:
+            self.counters.rejected += len(part)
+            for _, entry in part:
+                entry.done = True
+                entry.payload = b""
+
+        try:
+            failed = self._write_isolating(pending, write, done)
+        except _Outage:
+            self._rejected = [pair for pair in pending if not pair[1].done] + self._rejected
+            raise
+        last_error = None
+        for (message, entry), error in failed:
+            if self._failed_alone(entry, error, "a dead letter"):
+                # Nowhere left to keep it: the log line above is its record.
+                self.counters.rejected += 1
+                entry.done = True
+                entry.payload = b""
+            else:
+                self._rejected.append((message, entry))
+                last_error = error
+        return last_error
+
+    def _failed(self, error: BaseException, *, outage: bool) -> None:
         self._failures += 1
-        self.last_error = f"{datetime.now(UTC).isoformat(timespec='seconds')} database: {error}"
+        if self.failing_since is None:
+            self.failing_since = self._wall_clock()
+        cause = "database" if outage else "write"
+        self.last_error = f"{datetime.now(UTC).isoformat(timespec='seconds')} {cause}: {error}"
         self.last_error = self.last_error[:2000]
-        if self._failures == 1 or self._failures % 10 == 0:
+        if outage and (self._failures == 1 or self._failures % 10 == 0):
             logger.error(
                 "Writing %d messages failed (attempt %d); not acknowledged, retrying in %.1f s",
                 self.unwritten,
@@ -356,3 +493,9 @@ class Ingest:
     def releasable(self) -> list[Entry]:
         """Entries now due to be acknowledged, in the order received."""
         return self.ledger.release()
+
+
+def _could_not_store(error: BaseException) -> str:
+    """The dead-letter reason for a message the database refused."""
+    detail = " ".join(str(error).split()) or type(error).__name__
+    return f"could not be stored after {MAX_ATTEMPTS} attempts: {detail}"[:255]

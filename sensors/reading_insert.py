@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from django.db import DataError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
@@ -93,8 +94,41 @@ class ReadingInsert:
                 else:
                     params = [value for row in chunk for value in row]
                 cursor.execute(self._statement(len(chunk)), params)
-                inserted += max(cursor.rowcount, 0)
+                rowcount = max(cursor.rowcount, 0)
+                if rowcount < len(chunk) and not self.columnar:
+                    self._check_skipped(cursor, readings[start : start + step])
+                inserted += rowcount
         return inserted
+
+    def _check_skipped(self, cursor, readings: Sequence[Reading]) -> None:
+        """Raise ``DataError`` unless every row the INSERT skipped is a duplicate.
+
+        SQLite's ``INSERT OR IGNORE`` and MySQL's ``INSERT IGNORE`` skip more
+        than duplicates: a row that breaks a CHECK or NOT NULL constraint, or
+        (MySQL) a value out of range, goes too, with at most a warning. Only
+        duplicates may be skipped here; anything else must fail, so that the
+        ingest isolates and dead-letters the row instead of losing it. Runs
+        only when rows were skipped, which is rare (redeliveries).
+        """
+        warning = ""
+        if self.connection.vendor == "mysql":
+            cursor.execute("SHOW WARNINGS")
+            for _level, code, message in cursor.fetchall():
+                if int(code) != 1062:  # ER_DUP_ENTRY
+                    warning = f": {message}"
+                    break
+        keys: dict[str, set[datetime]] = {}
+        for reading in readings:
+            keys.setdefault(reading.device_id, set()).add(reading.timestamp)
+        present = sum(
+            SensorReading.objects.filter(device_id=device_id, timestamp__in=stamps).count()
+            for device_id, stamps in keys.items()
+        )
+        wanted = sum(len(stamps) for stamps in keys.values())
+        if present < wanted or warning:
+            raise DataError(
+                f"{wanted - present} of {wanted} readings were refused by the database{warning}"
+            )
 
     def _statement(self, row_count: int) -> str:
         if self.columnar:

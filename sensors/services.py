@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from sensors.ingest import RejectedMessage, StoreResult
+from sensors.messages import RejectedMessage, StoreResult
 from sensors.models import DeadLetter, IngestWorker
 from sensors.reading_insert import ReadingInsert
 from sensors.validation import Reading
@@ -88,6 +88,8 @@ class WorkerStatus:
     stored: int = 0
     duplicates: int = 0
     rejected: int = 0
+    pending: int = 0
+    failing_since: datetime | None = None
     last_error: str = ""
 
 
@@ -105,6 +107,8 @@ def worker_heartbeat(*, status: WorkerStatus, now: datetime | None = None) -> In
             "stored": status.stored,
             "duplicates": status.duplicates,
             "rejected": status.rejected,
+            "pending": status.pending,
+            "failing_since": status.failing_since,
             "last_error": status.last_error,
         },
     )

@@ -18,7 +18,10 @@ PADDING = "x" * 4000  # 4 KB a message: 40 MB if it buffered them all
 
 def unreachable_database_url(tmp_path) -> str:
     if connection.vendor == "sqlite":
-        return f"sqlite:///{tmp_path}/missing-folder/db.sqlite3"
+        # A file SQLite cannot read: every query fails, as with a broken
+        # disk; the settings' start-up check (the folder exists) passes.
+        (tmp_path / "garbled.sqlite3").write_bytes(b"not a database\n" * 1000)
+        return f"sqlite:///{tmp_path}/garbled.sqlite3"
     scheme = "postgres" if connection.vendor == "postgresql" else "mysql"
     return f"{scheme}://nobody@127.0.0.1:{free_port()}/nothing"
 

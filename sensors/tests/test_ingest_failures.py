@@ -72,18 +72,6 @@ def test_an_answer_that_fails_on_the_database_is_retried():
     assert writers.answers == [("control/a/ack", b"{}")]
 
 
-def test_an_answer_that_fails_otherwise_is_logged_and_acknowledged(caplog):
-    writers, clock = Writers(), Clock()
-    ingest = make_ingest(writers, clock, answer_retry=lambda error: False)
-    ingest.receive("control/a/ack", b"{}", 1, 1, 1)
-    writers.failing = ValueError("a bug")
-
-    assert ingest.flush()
-
-    assert [e.mid for e in ingest.releasable()] == [1]
-    assert any(r.exc_info for r in caplog.records)
-
-
 def test_an_exception_in_validation_becomes_a_rejection(monkeypatch, caplog):
     import sensors.ingest
 

@@ -27,6 +27,7 @@ from sensors import services
 from sensors.ingest import Ingest, IntakeWindow
 from sensors.mqtt import CONNECTED, DISCONNECTED, MESSAGE, PUBLISHED, MqttConnection, MqttOptions
 from sensors.mqtt import shared as shared_filter
+from sensors.write_errors import write_error_is_outage
 
 logger = logging.getLogger("sensors.ingest")
 
@@ -79,7 +80,7 @@ class Command(BaseCommand):
             record=self.record,
             answer=self.outbox.on_answer if self.outbox else None,
             answer_filter=answer_filter,
-            answer_retry=lambda error: isinstance(error, DatabaseError),
+            is_outage=write_error_is_outage,
         )
         group = settings.MQTT_SHARED_GROUP
         topics = [shared_filter(settings.SENSOR_TOPIC, group)]
@@ -213,6 +214,8 @@ class Command(BaseCommand):
         status.stored = counters.stored
         status.duplicates = counters.duplicates
         status.rejected = counters.rejected
+        status.pending = self.ingest.pending
+        status.failing_since = self.ingest.failing_since
         status.connected = self.connection.connected
         self.guarded("heartbeat", self._write_heartbeat)
 
