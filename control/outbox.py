@@ -87,15 +87,19 @@ class CommandOutbox:
             logger.info("Command %s sent (broker acknowledged message %s)", command_id, mid)
         return True
 
-    def on_answer(self, topic: str, payload: bytes) -> None:
-        """A device answered on its ack topic: ``acknowledged`` / ``failed``,
-        or logged (WARNING) and ignored: bad JSON, unknown or finished command,
-        a command of another device. Commits before returning; never raises
-        for bad input (database errors propagate)."""
+    def on_answer(self, topic: str, payload: bytes) -> str | None:
+        """A device answered on its ack topic: ``acknowledged`` / ``failed``.
+
+        Returns None when the answer counted, or was a repeat for a command
+        already finished; otherwise logs (WARNING) and returns why it does
+        not count (bad JSON, a string id, an unknown command, a command of
+        another device), and the ingest dead-letters it (CONTRACT §2).
+        Commits before returning; database errors propagate.
+        """
         answer = protocol.answer_from_message(topic, payload, topic_filter=self.ack_topic_filter)
         if isinstance(answer, protocol.Rejection):
             logger.warning("Ignored answer on %s: %s", topic, answer.reason)
-            return
+            return answer.reason
         outcome = services.command_record_answer(
             device_id=answer.device_id,
             command_id=answer.command_id,
@@ -110,13 +114,13 @@ class CommandOutbox:
                 "acknowledged" if answer.ok else "failed",
                 answer.device_id,
             )
-        else:
-            logger.warning(
-                "Ignored answer on %s for command %s: %s",
-                topic,
-                answer.command_id,
-                outcome.value,
-            )
+            return None
+        logger.warning(
+            "Ignored answer on %s for command %s: %s", topic, answer.command_id, outcome.value
+        )
+        if outcome is AnswerOutcome.ALREADY_FINISHED:
+            return None  # a redelivery, or a second answer: nothing wrong with the message
+        return f"answer for command {answer.command_id}: {outcome.value}"
 
     def on_disconnect(self) -> None:
         """The connection dropped: commands published but not yet PUBACKed

@@ -11,11 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
+from autoforge.storable_json import storable_json_problem
 from autoforge.timefmt import iso_utc
 from sensors.validation import device_id_check
 
 #: A device's answer is a few fields; anything bigger is not one.
 MAX_ANSWER_BYTES = 16 * 1024
+#: ``detail`` as JSON, at most (CONTRACT §2).
+MAX_DETAIL_BYTES = 1024
 #: Ids are 64-bit database keys; a bigger number cannot be one.
 MAX_COMMAND_ID = 2**63
 
@@ -68,30 +73,41 @@ def command_payload(
 
 
 def answer_from_message(topic: str, payload: bytes, *, topic_filter: str) -> Answer | Rejection:
-    """Validate ``{"id", "status": "ok"|"error", "detail"?}`` on ``topic``."""
+    """Validate ``{"id", "status": "ok"|"error", "detail"?}`` on ``topic`` (CONTRACT §2).
+
+    Strict JSON only (orjson): no NaN or Infinity, no number that overflows
+    to infinity, no lone surrogate, valid UTF-8. ``id`` must be a JSON
+    integer; ``detail``, when present, at most 1 KiB of JSON that every
+    supported database can store (``storable_json``).
+    """
     device_id, problem = device_id_check(topic, topic_filter)
     if problem:
         return Rejection(problem)
     if len(payload) > MAX_ANSWER_BYTES:
         return Rejection(f"payload is {len(payload)} bytes, more than {MAX_ANSWER_BYTES}")
     try:
-        document = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return Rejection("payload is not valid UTF-8 JSON")
+        document = orjson.loads(payload)
+    except orjson.JSONDecodeError as error:
+        return Rejection(f"payload is not valid UTF-8 JSON ({error})"[:200])
     if not isinstance(document, dict):
         return Rejection("payload must be a JSON object")
     command_id = document.get("id")
-    if isinstance(command_id, str) and command_id.isascii() and command_id.isdigit():
-        command_id = int(command_id)  # tolerated: some firmware quotes every value
-    valid_int = isinstance(command_id, int) and not isinstance(command_id, bool)
-    if not valid_int or not 0 < command_id < MAX_COMMAND_ID:
-        return Rejection("'id' must be a positive integer (the command's id)")
+    if type(command_id) is not int or not 0 < command_id < MAX_COMMAND_ID:
+        return Rejection("'id' must be a positive JSON integer (the command's id)")
     status = document.get("status")
     if status not in ("ok", "error"):
         return Rejection('\'status\' must be "ok" or "error"')
-    return Answer(
-        device_id=device_id,
-        command_id=command_id,
-        ok=status == "ok",
-        detail=document.get("detail"),
-    )
+    detail = document.get("detail")
+    problem = _detail_problem(detail)
+    if problem:
+        return Rejection(problem)
+    return Answer(device_id=device_id, command_id=command_id, ok=status == "ok", detail=detail)
+
+
+def _detail_problem(detail: Any) -> str:
+    """Why ``detail`` cannot be kept, or ""."""
+    size = len(orjson.dumps(detail))
+    if size > MAX_DETAIL_BYTES:
+        return f"'detail' is {size} bytes of JSON, more than {MAX_DETAIL_BYTES}"
+    problem = storable_json_problem(detail)
+    return f"'detail' {problem}" if problem else ""

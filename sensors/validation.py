@@ -169,6 +169,10 @@ def _timestamp(document: dict, *, now: datetime, max_skew: float) -> datetime:
     value = document["timestamp"]
     if isinstance(value, str):
         try:
+            # fromisoformat stops at a NUL (CPython's C parser), so it would
+            # take "2026-11-30T12:00:00\x00" and drop the rest: refuse it here.
+            if "\x00" in value:
+                raise ValueError
             moment = datetime.fromisoformat(value)
         except ValueError:
             raise _Invalid("'timestamp' is not an ISO 8601 date-time") from None

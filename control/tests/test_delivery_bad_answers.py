@@ -1,10 +1,11 @@
-"""Through the real ingest: answers that are not valid are logged and ignored."""
+"""Through the real ingest: answers that are not valid are logged, dead-lettered and ignored."""
 
 from __future__ import annotations
 
 import pytest
 
 from control.tests.integration import running_ingest, wait_for_status, wait_until
+from sensors.models import DeadLetter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,6 +32,7 @@ def test_bad_answers_are_logged_and_ignored_and_a_good_one_still_counts(
         assert "unknown command" in log
         assert "another device" in log
         assert api.get(f"/api/control/{command_id}").json()["status"] == "sent"
+        wait_until(lambda: DeadLetter.objects.filter(topic__startswith="control/").count() == 4)
 
         device.answer({"id": command_id, "status": "ok"})
         wait_for_status(command_id, "acknowledged")

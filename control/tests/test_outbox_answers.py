@@ -96,13 +96,27 @@ def test_an_answer_from_another_device_is_logged_and_ignored(outbox, sent, caplo
         b'{"id": 99999999999999999999999, "status": "ok"}',
         b'{"id": 1, "status": "done"}',
         b"[" * 100_000,
+        b'{"id": 1.0, "status": "ok"}',
+        b'{"id": 1, "status": "ok", "detail": NaN}',
+        b'{"id": 1, "status": "ok", "detail": Infinity}',
+        b'{"id": 1, "status": "ok", "detail": 1e309}',
+        b'{"id": 1, "status": "ok", "detail": {"t": NaN}}',
+        b'{"id": 1, "status": "ok", "detail": "\\ud800"}',
+        b'{"id": 1, "status": "ok", "detail": {"\\udfff": 1}}',
+        b'{"id": 1, "status": "ok", "detail": "\xed\xa0\x80"}',
+        b'{"id": 1, "status": "ok", "detail": "a\\u0000"}',
+        b'{"id": 1, "status": "ok", "detail": "%s"}' % (b"x" * 1100),
+        b'{"id": 1, "status": "ok", "detail": %s}' % (b"[" * 40 + b"]" * 40),
     ],
 )
 def test_a_malformed_answer_is_logged_and_ignored(outbox, sent, caplog, payload):
+    payload = payload.replace(b'"id": 1,', b'"id": %d,' % sent.id)
     with caplog.at_level(logging.WARNING, logger="control.outbox"):
-        outbox.on_answer("control/dev-1/ack", payload)
+        reason = outbox.on_answer("control/dev-1/ack", payload)
 
     assert "Ignored answer on control/dev-1/ack" in caplog.text
+    assert reason
+    assert "unknown command" not in reason
     sent.refresh_from_db()
     assert sent.status == Command.Status.SENT
 
@@ -114,8 +128,16 @@ def test_an_answer_on_a_topic_with_a_bad_device_id_is_ignored(outbox, sent, capl
     assert "device id" in caplog.text
 
 
-def test_a_quoted_id_is_accepted(outbox, sent):
-    outbox.on_answer("control/dev-1/ack", b'{"id": "%d", "status": "ok"}' % sent.id)
+def test_a_quoted_id_does_not_count(outbox, sent):
+    reason = outbox.on_answer("control/dev-1/ack", b'{"id": "%d", "status": "error"}' % sent.id)
 
+    assert "JSON integer" in reason
     sent.refresh_from_db()
-    assert sent.status == Command.Status.ACKNOWLEDGED
+    assert sent.status == Command.Status.SENT
+
+
+def test_it_says_why_an_answer_does_not_count_and_nothing_when_it_does(outbox, sent):
+    assert "unknown command" in outbox.on_answer("control/dev-1/ack", answer(sent.id + 1000))
+    assert "another device" in outbox.on_answer("control/dev-2/ack", answer(sent.id))
+    assert outbox.on_answer("control/dev-1/ack", answer(sent.id)) is None
+    assert outbox.on_answer("control/dev-1/ack", answer(sent.id)) is None  # a repeat

@@ -305,6 +305,10 @@ def test_it_reads_an_epoch_timestamp_as_utc_seconds(value: float, expected: date
         "29/01/2026 14:30",
         "2026-01-29T25:00:00",
         "1769697045",
+        "2026-11-30T12:00:00\x00",
+        "2026-11-30T12:00:00\x00\x00",
+        "2026-11-30T12:00:00Z\x00",
+        "\uff12\uff10\uff12\uff16-11-30T12:00:00",  # fullwidth digits
     ],
 )
 def test_it_rejects_a_timestamp_string_that_is_not_iso(value: str) -> None:
