@@ -66,6 +66,14 @@ class IngestWorker(models.Model):
     stored = models.BigIntegerField(default=0)
     duplicates = models.BigIntegerField(default=0)
     rejected = models.BigIntegerField(default=0)
+    pending = models.PositiveIntegerField(
+        default=0, help_text="Messages received and not yet acknowledged."
+    )
+    failing_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Since when its writes have failed (null while they succeed).",
+    )
     last_error = models.TextField(blank=True)
 
     class Meta:

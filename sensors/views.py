@@ -86,16 +86,37 @@ class HealthView(APIView):
                 "error": _describe_database_error(error),
             }
             body["ingest"] = {"workers": []}
-            return Response(body, status=503)
-        stale_before = now - timedelta(
-            seconds=STALE_AFTER_HEARTBEATS * settings.INGEST_HEARTBEAT_SECONDS
-        )
-        body["ingest"] = {
-            "workers": IngestWorkerSerializer(
-                workers, many=True, context={"stale_before": stale_before}
-            ).data
-        }
+            return Response(body, status=503, headers={"Retry-After": "5"})
+        # Three heartbeats: one missed beat is a hiccup, three are a state.
+        patience = timedelta(seconds=STALE_AFTER_HEARTBEATS * settings.INGEST_HEARTBEAT_SECONDS)
+        reported = IngestWorkerSerializer(
+            workers, many=True, context={"stale_before": now - patience}
+        ).data
+        body["ingest"] = {"workers": reported}
+        reasons = _degraded_reasons(reported, workers, failing_before=now - patience)
+        if reasons:
+            body["status"] = "degraded"
+            body["reason"] = "; ".join(reasons)
         return Response(body)
+
+
+def _degraded_reasons(reported: list[dict], workers: list, *, failing_before) -> list[str]:
+    """Why the ingest is not all well (CONTRACT §3 v2): a listed worker that is
+    not connected (or stopped reporting), or that has held messages it could
+    not store for three heartbeats."""
+    reasons = []
+    for shown, worker in zip(reported, workers, strict=True):
+        name = worker.client_id
+        if shown["stale"]:
+            reasons.append(f"ingest worker {name!r} has stopped reporting")
+        elif not shown["connected"]:
+            reasons.append(f"ingest worker {name!r} is not connected to the broker")
+        if worker.failing_since is not None and worker.failing_since <= failing_before:
+            reasons.append(
+                f"ingest worker {name!r} has not been able to store {worker.pending} "
+                f"message(s) since {iso_utc(worker.failing_since)}"
+            )
+    return reasons
 
 
 class FormatIsAQueryParameter(DefaultContentNegotiation):

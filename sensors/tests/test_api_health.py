@@ -65,6 +65,8 @@ def test_it_reports_a_live_worker_with_its_counts(client, settings) -> None:
             "stored": 8,
             "duplicates": 1,
             "rejected": 1,
+            "pending": 0,
+            "failing_since": None,
             "last_error": "boom",
         }
     ]
@@ -144,6 +146,7 @@ def test_it_answers_503_when_the_database_is_unreachable(client, outage) -> None
     response = client.get("/api/health")
 
     assert response.status_code == 503
+    assert response["Retry-After"] == "5"
     body = response.json()
     assert body["status"] == "unhealthy"
     assert body["service"] == "AutoForge IoT Backend"
