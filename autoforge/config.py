@@ -11,6 +11,7 @@ import os
 import re
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 
 import environ
 
@@ -30,6 +31,25 @@ class SettingError(Exception):
     def __init__(self, name: str, problem: str) -> None:
         super().__init__(f"{name} {problem}")
         self.name = name
+
+
+def check_writable_file(name: str, path: Path) -> None:
+    """Raise ``SettingError`` unless the file ``path`` can be written, and its folder too.
+
+    Checked at start-up because neither user of such a file fails well later:
+    the log handler stops every command with a traceback, and SQLite fails only
+    at the first query, which the ingest retries forever. Both need the folder
+    as well (SQLite's WAL files, the log's rotation).
+    """
+    folder = path.parent
+    if path.is_dir():
+        raise SettingError(name, f"names a folder, not a file ({path})")
+    if not folder.is_dir():
+        raise SettingError(name, f"names a file in a folder that does not exist ({folder})")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SettingError(name, f"names a file in a folder that cannot be written ({folder})")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise SettingError(name, f"names a file that cannot be written ({path})")
 
 
 class EnvReader:
@@ -121,6 +141,10 @@ class EnvReader:
         # which would fail later with a traceback from Django's backend loader.
         if config.get("ENGINE") not in DATABASE_ENGINES:
             raise SettingError(name, f"has an unsupported scheme ({url.split(':', 1)[0]!r})")
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            path = str(config.get("NAME") or "")
+            if path and path != ":memory:" and not path.startswith("file:"):
+                check_writable_file(name, Path(path))
         return config
 
     def topic_filter(self, name: str, default: str) -> str:
