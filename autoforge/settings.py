@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
-from autoforge.config import EnvReader, SettingError
+from autoforge.config import EnvReader, SettingError, check_writable_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,6 +41,8 @@ try:
 
     LOG_LEVEL = env.log_level("LOG_LEVEL", "INFO")
     LOG_FILE = env.str("LOG_FILE", "autoforge.log")
+    if LOG_FILE:
+        check_writable_file("LOG_FILE", BASE_DIR / LOG_FILE)  # an absolute one stays as it is
 
     # MQTT (CONTRACT §2, §4)
     MQTT_BROKER = env.str("MQTT_BROKER", "localhost") or "localhost"
@@ -76,6 +80,8 @@ try:
     API_READS_REQUIRE_AUTH = env.bool("API_READS_REQUIRE_AUTH", False)
     API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", "600/min")
     API_THROTTLE_USER = env.str("API_THROTTLE_USER", "")
+    # Reverse proxies in front that append to X-Forwarded-For; 0: the header is ignored.
+    API_TRUSTED_PROXIES = env.int("API_TRUSTED_PROXIES", 0, minimum=0)
     for _name, _rate in (
         ("API_THROTTLE_ANON", API_THROTTLE_ANON),
         ("API_THROTTLE_USER", API_THROTTLE_USER),
@@ -101,6 +107,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "corsheaders",
+    "csp",
+    "axes",
     "sensors",
     "control",
 ]
@@ -114,6 +122,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 if HTTPS:
@@ -199,6 +216,35 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# --- Login lockout (django-axes) ----------------------------------------------
+# A username is locked out from one address after 10 failed logins, each
+# within 15 minutes of the last, until 15 minutes pass without another
+# (README: Admin, "Login lockout"). The address is the one the rate limits
+# use: X-Forwarded-For only as far as API_TRUSTED_PROXIES says.
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "autoforge.client_address.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner in every manage.py process; lockouts are still logged
+
+# --- Content-Security-Policy (django-csp) -------------------------------------
+# Every page (the admin) loads only what this server serves; no inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+
 # --- REST framework -----------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -207,7 +253,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["autoforge.permissions.ReadsRequireAuthSetting"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's, replacing lone surrogates a stored JSON value may hold (a 500 otherwise).
+    "DEFAULT_RENDERER_CLASSES": ["autoforge.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [
         # Read API_THROTTLE_ANON / API_THROTTLE_USER at request time.
         "autoforge.throttling.AnonRateThrottle",
@@ -218,6 +265,8 @@ REST_FRAMEWORK = {
         "user": API_THROTTLE_USER or None,
     },
     "EXCEPTION_HANDLER": "autoforge.api_errors.exception_handler",
+    # Unset, DRF would take any client's X-Forwarded-For as its address.
+    "NUM_PROXIES": API_TRUSTED_PROXIES,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if DEBUG:

@@ -7,11 +7,14 @@ import re
 
 from rest_framework import serializers
 
+from autoforge.lone_surrogates import first_lone_surrogate
+from autoforge.storable_json import storable_json_problem
 from control.models import Command
 from sensors.serializers import (
     HISTORY_LIMIT_DEFAULT,
     HISTORY_LIMIT_MAX,
     HISTORY_OFFSET_MAX,
+    QueryIntegerField,
     UTCDateTimeField,
 )
 from sensors.validation import DEVICE_ID_RE
@@ -32,6 +35,36 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class UnicodeJSONField(serializers.JSONField):
+    """Any JSON value that every supported database stores (``storable_json``),
+    whose strings, keys included, are valid Unicode.
+
+    JSON can spell a lone surrogate (``"\\ud800"``), which decodes to text that
+    cannot be encoded as UTF-8: not for the database, the MQTT payload or the
+    response. DRF's string fields refuse it; its JSONField lets it through.
+    """
+
+    default_error_messages = {
+        # DRF's own message, as its string fields give it.
+        "surrogate_characters_not_allowed": (
+            "Surrogate characters are not allowed: U+{code_point:X}."
+        ),
+        # NUL characters, or nesting that a database or the JSON encoder refuses.
+        "not_storable": "The value {problem}.",
+    }
+
+    def to_internal_value(self, data):
+        # Checked before DRF's own validation, which encodes the value with
+        # the recursive json module: the checks here walk it without recursion.
+        surrogate = first_lone_surrogate(data)
+        if surrogate is not None:
+            self.fail("surrogate_characters_not_allowed", code_point=ord(surrogate))
+        problem = storable_json_problem(data)
+        if problem:
+            self.fail("not_storable", problem=problem)
         return super().to_internal_value(data)
 
 
@@ -59,7 +92,7 @@ class CommandCreateSerializer(serializers.Serializer):
         max_length=64,
         validators=[_fullmatch(COMMAND_RE, "Must be 1-64 characters of a-z 0-9 _.")],
     )
-    parameters = serializers.JSONField(required=False, allow_null=True)
+    parameters = UnicodeJSONField(required=False, allow_null=True)
 
     def validate_parameters(self, value):
         if value is None:
@@ -78,10 +111,10 @@ class CommandListQuerySerializer(serializers.Serializer):
     """The query string of GET /api/control: paginated like /api/sensors/history."""
 
     device_id = _device_id_field(required=False)
-    limit = serializers.IntegerField(
+    limit = QueryIntegerField(
         min_value=1, max_value=HISTORY_LIMIT_MAX, default=HISTORY_LIMIT_DEFAULT
     )
-    offset = serializers.IntegerField(min_value=0, max_value=HISTORY_OFFSET_MAX, default=0)
+    offset = QueryIntegerField(min_value=0, max_value=HISTORY_OFFSET_MAX, default=0)
 
 
 class CommandSerializer(serializers.ModelSerializer):

@@ -30,6 +30,24 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_SECONDS_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 # "2026-01-29T14:30:45 01:00": the "+" of an offset that was not URL-encoded.
 _SPACE_FOR_PLUS_RE = re.compile(r"(?<=\d) (?=\d{2}(:?\d{2})?$)")
+_ASCII_INTEGER_RE = re.compile(r"[+-]?[0-9]+")
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """An integer query parameter: ASCII digits 0-9, with an optional sign.
+
+    DRF's IntegerField hands the text to ``int()``, which also reads the
+    digits of other scripts (fullwidth, Arabic-Indic, ...), ``1_000``, padding
+    and ``12.0``: a parameter then means something other than what it looks
+    like to a proxy, a log reader or a cache key.
+    """
+
+    default_error_messages = {"invalid": "Must be a whole number written with the digits 0-9."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, str) and not _ASCII_INTEGER_RE.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -99,14 +117,14 @@ class ReadingFilterSerializer(serializers.Serializer):
 
 
 class HistoryQuerySerializer(ReadingFilterSerializer):
-    limit = serializers.IntegerField(
+    limit = QueryIntegerField(
         min_value=1, max_value=HISTORY_LIMIT_MAX, default=HISTORY_LIMIT_DEFAULT
     )
-    offset = serializers.IntegerField(min_value=0, max_value=HISTORY_OFFSET_MAX, default=0)
+    offset = QueryIntegerField(min_value=0, max_value=HISTORY_OFFSET_MAX, default=0)
 
 
 class MLDataQuerySerializer(ReadingFilterSerializer):
-    limit = serializers.IntegerField(
+    limit = QueryIntegerField(
         min_value=1, max_value=ML_DATA_LIMIT_MAX, default=ML_DATA_LIMIT_DEFAULT
     )
     format = serializers.ChoiceField(choices=ML_DATA_FORMATS, default="json")
@@ -142,6 +160,7 @@ class IngestWorkerSerializer(serializers.ModelSerializer):
 
     last_heartbeat = UTCDateTimeField()
     started_at = UTCDateTimeField()
+    failing_since = UTCDateTimeField(allow_null=True)
     stale = serializers.SerializerMethodField()
     connected = serializers.SerializerMethodField()
 
@@ -159,6 +178,8 @@ class IngestWorkerSerializer(serializers.ModelSerializer):
             "stored",
             "duplicates",
             "rejected",
+            "pending",
+            "failing_since",
             "last_error",
         ]
 

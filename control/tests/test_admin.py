@@ -12,8 +12,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client_logged_in(client):
-    User.objects.create_superuser("admin", password="admin-password")
-    client.login(username="admin", password="admin-password")
+    # force_login: django-axes refuses a password login without a request.
+    client.force_login(User.objects.create_superuser("admin", password="admin-password"))
     return client
 
 

@@ -82,9 +82,9 @@ def test_a_superuser_may_send_commands(db):
 
 
 def test_a_logged_in_admin_session_may_send_commands(db):
-    User.objects.create_superuser("admin", password="admin-password")
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="admin", password="admin-password")
+    # force_login: django-axes refuses a password login without a request.
+    client.force_login(User.objects.create_superuser("admin", password="admin-password"))
     csrf = client.get("/admin/").cookies["csrftoken"].value
 
     response = client.post(
@@ -98,9 +98,8 @@ def test_a_logged_in_admin_session_may_send_commands(db):
 
 
 def test_a_session_post_without_the_csrf_token_is_refused(db):
-    User.objects.create_superuser("admin", password="admin-password")
     client = APIClient(enforce_csrf_checks=True)
-    client.login(username="admin", password="admin-password")
+    client.force_login(User.objects.create_superuser("admin", password="admin-password"))
 
     response = client.post(
         "/api/control", {"device_id": "dev-1", "command": "reboot"}, format="json"
