@@ -92,6 +92,22 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _static_files_without_manifest(settings) -> None:
+    """Pages render ``{% static %}`` without a ``collectstatic`` run first.
+
+    The hashed-name storage (settings.STORAGES) needs the manifest that
+    ``collectstatic`` writes, and would fail every page test on a fresh clone
+    or after a new static file; Django's plain storage finds the files where
+    they are. The browser tests (dashboard/tests) run a real server with the
+    real storage, after ``collectstatic``.
+    """
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[Broker]:
     """A fresh private broker for one test, stopped afterwards."""

@@ -1,4 +1,4 @@
-"""Routes: the REST API under /api (one DRF router) and the admin."""
+"""Routes: the REST API under /api (one DRF router), its OpenAPI docs and the admin."""
 
 from __future__ import annotations
 
@@ -6,17 +6,24 @@ from django.contrib import admin
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from autoforge.api_docs import SchemaView, SwaggerUIView
 from control.views import CommandViewSet
+from sensors.device_views import DeviceViewSet
 from sensors.views import HealthView, SensorReadingViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("sensors", SensorReadingViewSet, basename="sensors")
 router.register("control", CommandViewSet, basename="command")
+router.register("devices", DeviceViewSet, basename="device")
 
 urlpatterns = [
     path("api/health", HealthView.as_view(), name="health"),
     path("api/", include(router.urls)),
+    path("api/schema", SchemaView.as_view(), name="schema"),
+    path("api/docs", SwaggerUIView.as_view(), name="docs"),
     path("admin/", admin.site.urls),
+    # The dashboard at / and its login/logout (HTML pages).
+    path("", include("dashboard.urls")),
 ]
 
 handler400 = "autoforge.api_errors.bad_request"

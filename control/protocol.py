@@ -15,7 +15,7 @@ import orjson
 
 from autoforge.storable_json import storable_json_problem
 from autoforge.timefmt import iso_utc
-from sensors.validation import device_id_check
+from devices.identity import device_id_check
 
 #: A device's answer is a few fields; anything bigger is not one.
 MAX_ANSWER_BYTES = 16 * 1024

@@ -7,17 +7,17 @@ import re
 
 from rest_framework import serializers
 
-from autoforge.lone_surrogates import first_lone_surrogate
-from autoforge.storable_json import storable_json_problem
-from control.models import Command
-from sensors.serializers import (
-    HISTORY_LIMIT_DEFAULT,
-    HISTORY_LIMIT_MAX,
-    HISTORY_OFFSET_MAX,
+from autoforge.api_fields import (
+    OFFSET_MAX,
+    PAGE_LIMIT_DEFAULT,
+    PAGE_LIMIT_MAX,
     QueryIntegerField,
     UTCDateTimeField,
 )
-from sensors.validation import DEVICE_ID_RE
+from autoforge.lone_surrogates import first_lone_surrogate
+from autoforge.storable_json import storable_json_problem
+from control.models import Command
+from devices.identity import DEVICE_ID_RE
 
 COMMAND_RE = re.compile(r"[a-z0-9_]{1,64}")
 MAX_PARAMETERS_BYTES = 4 * 1024
@@ -111,10 +111,8 @@ class CommandListQuerySerializer(serializers.Serializer):
     """The query string of GET /api/control: paginated like /api/sensors/history."""
 
     device_id = _device_id_field(required=False)
-    limit = QueryIntegerField(
-        min_value=1, max_value=HISTORY_LIMIT_MAX, default=HISTORY_LIMIT_DEFAULT
-    )
-    offset = QueryIntegerField(min_value=0, max_value=HISTORY_OFFSET_MAX, default=0)
+    limit = QueryIntegerField(min_value=1, max_value=PAGE_LIMIT_MAX, default=PAGE_LIMIT_DEFAULT)
+    offset = QueryIntegerField(min_value=0, max_value=OFFSET_MAX, default=0)
 
 
 class CommandSerializer(serializers.ModelSerializer):
@@ -122,8 +120,8 @@ class CommandSerializer(serializers.ModelSerializer):
 
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     created_at = UTCDateTimeField(read_only=True)
-    sent_at = UTCDateTimeField(read_only=True)
-    acknowledged_at = UTCDateTimeField(read_only=True)
+    sent_at = UTCDateTimeField(read_only=True, allow_null=True)
+    acknowledged_at = UTCDateTimeField(read_only=True, allow_null=True)
     expires_at = UTCDateTimeField(read_only=True)
 
     class Meta:

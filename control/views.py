@@ -13,7 +13,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from control import selectors, services
+from control import openapi, selectors, services
 from control.permissions import CanSendCommands
 from control.serializers import (
     CommandCreateSerializer,
@@ -40,6 +40,7 @@ class CommandViewSet(GenericViewSet):
     serializer_class = CommandSerializer
     lookup_value_regex = r"[0-9]+"
 
+    @openapi.command_create
     def create(self, request) -> Response:
         body = CommandCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -55,6 +56,7 @@ class CommandViewSet(GenericViewSet):
         location = reverse("command-detail", kwargs={"pk": command.id})
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
 
+    @openapi.command_list
     def list(self, request) -> Response:
         query = CommandListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -73,6 +75,7 @@ class CommandViewSet(GenericViewSet):
             }
         )
 
+    @openapi.command_retrieve
     def retrieve(self, request, pk: str) -> Response:
         command_id = int(pk)
         command = selectors.command_get(command_id=command_id) if command_id < 2**63 else None

@@ -35,6 +35,49 @@ class SensorReading(models.Model):
         return f"{self.device_id} @ {self.timestamp.isoformat()}"
 
 
+class ReadingRollup(models.Model):
+    """Count, sum, minimum and maximum of each metric of one device over one period.
+
+    ``period`` is the bucket's length in seconds (60, 3600 or 86400) and
+    ``bucket`` its start in Unix seconds, a whole multiple of ``period``
+    (UTC). A row exists only for a period with readings. The ingest keeps
+    the rows exact in the transaction that stores the readings
+    (``sensors.rollups``); ``manage.py rebuild_rollups`` recomputes them.
+    """
+
+    period = models.PositiveIntegerField()
+    device_id = models.CharField(max_length=64)
+    bucket = models.BigIntegerField(help_text="Start of the period, Unix seconds (UTC).")
+    count = models.BigIntegerField()
+    temperature_sum = models.FloatField()
+    temperature_min = models.FloatField()
+    temperature_max = models.FloatField()
+    vibration_sum = models.FloatField()
+    vibration_min = models.FloatField()
+    vibration_max = models.FloatField()
+    gas_sum = models.FloatField()
+    gas_min = models.FloatField()
+    gas_max = models.FloatField()
+    power_sum = models.FloatField()
+    power_min = models.FloatField()
+    power_max = models.FloatField()
+
+    class Meta:
+        constraints = [
+            # Also the index of one device's rows over a range.
+            models.UniqueConstraint(
+                fields=["period", "device_id", "bucket"], name="reading_rollup_key"
+            ),
+        ]
+        indexes = [
+            # Every device's rows over a range.
+            models.Index(fields=["period", "bucket"], name="reading_rollup_bucket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.period} s @ {self.bucket}"
+
+
 class DeadLetter(models.Model):
     """A rejected MQTT message, kept for inspection; the table is bounded."""
 

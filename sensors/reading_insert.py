@@ -14,7 +14,7 @@ of CPU per row on SQLite and MariaDB, 4 on PostgreSQL, against 27-40 for
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from django.db import DataError
@@ -27,6 +27,8 @@ from sensors.validation import Reading
 
 #: Column order of the statement; ``rows`` below builds values in this order.
 FIELD_NAMES = ("device_id", "temperature", "vibration", "gas", "power", "timestamp", "created_at")
+#: What ``execute_returning`` reads back: a ``Reading``'s fields, in its order.
+RETURNED = ("device_id", "temperature", "vibration", "gas", "power", "timestamp")
 
 
 class ReadingInsert:
@@ -84,21 +86,53 @@ class ReadingInsert:
         INSERT reports only the rows it inserted in ``rowcount``.
         """
         inserted = 0
-        values = self.rows(readings, created_at)
-        step = self.rows_per_statement
         with self.connection.cursor() as cursor:
-            for start in range(0, len(values), step):
-                chunk = values[start : start + step]
-                if self.columnar:
-                    params = [_array_literal(column) for column in zip(*chunk, strict=True)]
-                else:
-                    params = [value for row in chunk for value in row]
-                cursor.execute(self._statement(len(chunk)), params)
+            for sql, params, part in self._inserts(readings, created_at):
+                cursor.execute(sql, params)
                 rowcount = max(cursor.rowcount, 0)
-                if rowcount < len(chunk) and not self.columnar:
-                    self._check_skipped(cursor, readings[start : start + step])
+                if rowcount < len(part) and not self.columnar:
+                    self._check_skipped(cursor, part)
                 inserted += rowcount
         return inserted
+
+    def execute_returning(
+        self, readings: Sequence[Reading], *, created_at: datetime
+    ) -> list[Reading]:
+        """Insert ``readings``; returns those inserted, with the values stored.
+
+        For the rare batch with duplicates: the caller must know which rows
+        were new (the rollups and the registry add only those), and which of
+        two readings with the same key won (the first). ``RETURNING`` lists
+        exactly the inserted rows on every supported database (PostgreSQL,
+        SQLite 3.35+, MariaDB 10.5+). Slower than ``execute`` (a date-time
+        per row comes back), so it is not used for every batch.
+        """
+        stored: list[Reading] = []
+        returning = " RETURNING " + ", ".join(
+            self.connection.ops.quote_name(name) for name in RETURNED
+        )
+        with self.connection.cursor() as cursor:
+            for sql, params, _ in self._inserts(readings, created_at):
+                cursor.execute(sql + returning, params)
+                stored.extend(
+                    Reading(device_id, t, v, g, p, _utc(timestamp))
+                    for device_id, t, v, g, p, timestamp in cursor.fetchall()
+                )
+        return stored
+
+    def _inserts(
+        self, readings: Sequence[Reading], created_at: datetime
+    ) -> Iterator[tuple[str, list, Sequence[Reading]]]:
+        """Each INSERT the batch takes: its SQL, its parameters and its readings."""
+        values = self.rows(readings, created_at)
+        step = self.rows_per_statement
+        for start in range(0, len(values), step):
+            chunk = values[start : start + step]
+            if self.columnar:
+                params = [_array_literal(column) for column in zip(*chunk, strict=True)]
+            else:
+                params = [value for row in chunk for value in row]
+            yield self._statement(len(chunk)), params, readings[start : start + step]
 
     def _check_skipped(self, cursor, readings: Sequence[Reading]) -> None:
         """Raise ``DataError`` unless every row the INSERT skipped is a duplicate.
@@ -150,6 +184,16 @@ class ReadingInsert:
         (sql, params), *rest = compiled
         assert not rest, "one statement for one INSERT"
         return sql, list(params)
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A stored date-time as the driver returns it (aware, naive UTC, or
+    SQLite's text) as an aware UTC datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def _array_literal(column: tuple) -> str:

@@ -6,95 +6,37 @@ Query parameters are validated by small serializers, so a bad value becomes a
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.utils import timezone
 from rest_framework import serializers
 
+from autoforge.api_fields import (
+    OFFSET_MAX,
+    PAGE_LIMIT_DEFAULT,
+    PAGE_LIMIT_MAX,
+    InstantField,
+    QueryIntegerField,
+    UTCDateTimeField,
+)
 from autoforge.timefmt import iso_utc
+from devices.identity import DEVICE_ID_RE
+from sensors.aggregates import INTERVALS
 from sensors.models import IngestWorker
-from sensors.validation import DEVICE_ID_RE
+from sensors.reading_formats import EXPORT_FORMATS
 
-HISTORY_LIMIT_MAX = 10_000
-HISTORY_LIMIT_DEFAULT = 100
+AGGREGATE_DEFAULT_SPAN = timedelta(hours=24)
+DEVICES_LIMIT_MAX = 1000
+HISTORY_LIMIT_MAX = PAGE_LIMIT_MAX
+HISTORY_LIMIT_DEFAULT = PAGE_LIMIT_DEFAULT
 ML_DATA_LIMIT_MAX = 100_000
 ML_DATA_LIMIT_DEFAULT = 1000
 ML_DATA_FORMATS = ("json", "csv", "npz")
 # Past this an OFFSET overflows the databases' 64-bit integers (a 500, not a
 # 400), and no table is that long.
-HISTORY_OFFSET_MAX = 2**62
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_EPOCH_SECONDS_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
-# "2026-01-29T14:30:45 01:00": the "+" of an offset that was not URL-encoded.
-_SPACE_FOR_PLUS_RE = re.compile(r"(?<=\d) (?=\d{2}(:?\d{2})?$)")
-_ASCII_INTEGER_RE = re.compile(r"[+-]?[0-9]+")
-
-
-class QueryIntegerField(serializers.IntegerField):
-    """An integer query parameter: ASCII digits 0-9, with an optional sign.
-
-    DRF's IntegerField hands the text to ``int()``, which also reads the
-    digits of other scripts (fullwidth, Arabic-Indic, ...), ``1_000``, padding
-    and ``12.0``: a parameter then means something other than what it looks
-    like to a proxy, a log reader or a cache key.
-    """
-
-    default_error_messages = {"invalid": "Must be a whole number written with the digits 0-9."}
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, str) and not _ASCII_INTEGER_RE.fullmatch(data):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class UTCDateTimeField(serializers.DateTimeField):
-    """A date-time rendered as :func:`iso_utc`, whatever the current time zone."""
-
-    def to_representation(self, value: datetime | None) -> str | None:
-        return None if value is None else iso_utc(value)
-
-
-class InstantField(serializers.Field):
-    """A moment given as ISO 8601 (no offset means UTC) or Unix epoch seconds."""
-
-    default_error_messages = {
-        "invalid": "Enter an ISO 8601 date-time or Unix epoch seconds.",
-        "range": "Date-time is out of range.",
-    }
-
-    def to_internal_value(self, data: Any) -> datetime:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        text = data.strip()
-        if _EPOCH_SECONDS_RE.fullmatch(text):
-            return self._from_epoch(text)
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            try:
-                moment = datetime.fromisoformat(_SPACE_FOR_PLUS_RE.sub("+", text))
-            except ValueError:
-                self.fail("invalid")
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        try:
-            return moment.astimezone(UTC)
-        except OverflowError:
-            self.fail("range")
-
-    def _from_epoch(self, text: str) -> datetime:
-        # Decimal, not float: "1769697045.000001" keeps its microsecond.
-        try:
-            microseconds = int((Decimal(text) * 1_000_000).to_integral_value())
-            return _EPOCH + timedelta(microseconds=microseconds)
-        except (InvalidOperation, OverflowError):
-            self.fail("range")
-
-    def to_representation(self, value: datetime) -> str:
-        return iso_utc(value)
+HISTORY_OFFSET_MAX = OFFSET_MAX
 
 
 class ReadingFilterSerializer(serializers.Serializer):
@@ -130,6 +72,47 @@ class MLDataQuerySerializer(ReadingFilterSerializer):
     format = serializers.ChoiceField(choices=ML_DATA_FORMATS, default="json")
 
 
+class ExportQuerySerializer(ReadingFilterSerializer):
+    """``/api/sensors/export``: the filter and ``format`` (csv, the default, or ndjson)."""
+
+    format = serializers.ChoiceField(choices=EXPORT_FORMATS, default="csv")
+
+
+class TimeZoneField(serializers.Field):
+    """An IANA time zone name (``Europe/Berlin``), as a ``ZoneInfo``."""
+
+    default_error_messages = {"invalid": "Enter an IANA time zone name, such as Europe/Berlin."}
+
+    def to_internal_value(self, data: Any) -> ZoneInfo:
+        if not isinstance(data, str) or not data or len(data) > 64 or "\x00" in data:
+            self.fail("invalid")
+        try:
+            return ZoneInfo(data)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            self.fail("invalid")
+
+    def to_representation(self, value: ZoneInfo) -> str:
+        return value.key
+
+
+class AggregateQuerySerializer(ReadingFilterSerializer):
+    """``/api/sensors/aggregate``: the range defaults to the 24 hours before now
+    (or before ``until``, or after ``since``)."""
+
+    interval = serializers.ChoiceField(choices=list(INTERVALS))
+    tz = TimeZoneField(default=ZoneInfo("UTC"))
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        since, until = attrs.get("since"), attrs.get("until")
+        if until is None:
+            until = since + AGGREGATE_DEFAULT_SPAN if since is not None else timezone.now()
+        if since is None:
+            since = until - AGGREGATE_DEFAULT_SPAN
+        attrs["since"], attrs["until"] = since, until
+        return attrs
+
+
 class SensorReadingSerializer(serializers.BaseSerializer):
     """A reading, from a ``values()`` row of :data:`sensors.selectors.READING_FIELDS`.
 
@@ -152,6 +135,34 @@ class SensorReadingSerializer(serializers.BaseSerializer):
             "power": row["power"],
             "timestamp": iso_utc(row["timestamp"]),
             "created_at": iso_utc(row["created_at"]),
+        }
+
+
+class DeviceQuerySerializer(serializers.Serializer):
+    """``/api/devices``: ``online`` (true/false), ``limit`` 1-1000 (100), ``offset``."""
+
+    online = serializers.ChoiceField(choices=["true", "false"], default=None, allow_null=True)
+    limit = QueryIntegerField(min_value=1, max_value=DEVICES_LIMIT_MAX, default=100)
+    offset = QueryIntegerField(min_value=0, max_value=OFFSET_MAX, default=0)
+
+    def validate_online(self, value: str | None) -> bool | None:
+        return None if value is None else value == "true"
+
+
+class DeviceSerializer(serializers.BaseSerializer):
+    """A device (CONTRACT §3 v2); the context gives ``offline_before`` and
+    ``latest`` (device id -> reading row)."""
+
+    def to_representation(self, device) -> dict:
+        latest = self.context["latest"].get(device.device_id)
+        last_seen = device.last_seen
+        return {
+            "device_id": device.device_id,
+            "first_seen": None if device.first_seen is None else iso_utc(device.first_seen),
+            "last_seen": None if last_seen is None else iso_utc(last_seen),
+            "online": last_seen is not None and last_seen >= self.context["offline_before"],
+            "reading_count": device.reading_count,
+            "latest": None if latest is None else SensorReadingSerializer(latest).data,
         }
 
 

@@ -12,27 +12,81 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
+from devices import services as devices_services
+from devices.services import devices_record
 from sensors.messages import RejectedMessage, StoreResult
-from sensors.models import DeadLetter, IngestWorker
+from sensors.models import DeadLetter, IngestWorker, ReadingRollup, SensorReading
 from sensors.reading_insert import ReadingInsert
+from sensors.rollups import DAY, rollups_add, rollups_rebuild_device
 from sensors.validation import Reading
 
 _reading_insert: ReadingInsert | None = None
 
 
 def readings_store(*, readings: Sequence[Reading]) -> StoreResult:
-    """Store ``readings`` in one transaction; a (device_id, timestamp) already
-    stored, or repeated inside ``readings``, is skipped and counted as a duplicate."""
+    """Store ``readings`` in one transaction, with what they add to the device
+    registry and the rollups; a (device_id, timestamp) already stored, or
+    repeated inside ``readings``, is skipped and counted as a duplicate."""
     global _reading_insert
     if not readings:
         return StoreResult(stored=0, duplicates=0)
     if _reading_insert is None:
         _reading_insert = ReadingInsert(connection)
+    created_at = timezone.now()
     with transaction.atomic():
-        stored = _reading_insert.execute(readings, created_at=timezone.now())
-    return StoreResult(stored=stored, duplicates=len(readings) - stored)
+        stored = _readings_insert(_reading_insert, readings, created_at)
+        if stored:
+            # The registry first, then the rollups: every writer takes the
+            # locks in this order (rebuild_rollups too), so none deadlocks.
+            devices_record(
+                readings=((r.device_id, r.timestamp) for r in stored), seen_at=created_at
+            )
+            rollups_add(readings=stored)
+    return StoreResult(stored=len(stored), duplicates=len(readings) - len(stored))
+
+
+def _readings_insert(
+    insert: ReadingInsert, readings: Sequence[Reading], created_at: datetime
+) -> Sequence[Reading]:
+    """Insert ``readings``; returns those that were new.
+
+    The usual batch has no duplicate and goes in with the plain INSERT; one
+    that had (the INSERT stored fewer rows than it was given) is undone to a
+    savepoint and inserted again with RETURNING, which names the new rows.
+    """
+    savepoint = transaction.savepoint()
+    if insert.execute(readings, created_at=created_at) == len(readings):
+        transaction.savepoint_commit(savepoint)
+        return readings
+    transaction.savepoint_rollback(savepoint)
+    return insert.execute_returning(readings, created_at=created_at)
+
+
+def device_derived_rebuild(*, device_id: str) -> int:
+    """Recompute one device's rollups and registry row from its readings, in
+    one transaction that holds the registry row, so that it is safe while the
+    ingest runs (a worker storing readings of the device waits, then adds to
+    the rebuilt rows). Returns the rollup rows written."""
+    with transaction.atomic():
+        device = devices_services.device_lock(device_id=device_id)
+        rows = rollups_rebuild_device(device_id=device_id)
+        raw = SensorReading.objects.filter(device_id=device_id).aggregate(
+            first=Min("created_at"), last=Max("created_at"), latest=Max("timestamp")
+        )
+        total = ReadingRollup.objects.filter(device_id=device_id, period=DAY).aggregate(
+            count=Sum("count")
+        )
+        devices_services.device_set_counts(
+            device=device,
+            reading_count=total["count"] or 0,
+            first_seen=raw["first"],
+            last_seen=raw["last"],
+            latest_timestamp=raw["latest"],
+        )
+    return rows
 
 
 def _printable(payload: bytes, limit: int) -> str:

@@ -16,11 +16,13 @@ from typing import NamedTuple
 
 import orjson
 
+from devices.identity import DEVICE_ID_RE, device_id_check, device_id_from_topic
+
 MAX_PAYLOAD_BYTES = 16 * 1024
 METRICS = ("temperature", "vibration", "gas", "power")
 EARLIEST_TIMESTAMP = datetime(2000, 1, 1, tzinfo=UTC)
+__all__ = ["DEVICE_ID_RE", "Reading", "Rejection", "device_id_from_topic", "reading_from_message"]
 
-DEVICE_ID_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 # ASCII digits only: \d would also take "١٢" (Arabic-Indic) as 12.
 _NUMERIC_STRING_RE = re.compile(r"\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
 
@@ -54,21 +56,6 @@ class _Invalid(Exception):
 _MISSING = object()
 
 
-def device_id_from_topic(topic: str, topic_filter: str) -> str | None:
-    """The level of ``topic`` that the ``+`` of ``topic_filter`` matches, or None."""
-    filter_levels = topic_filter.split("/")
-    topic_levels = topic.split("/")
-    if len(filter_levels) != len(topic_levels):
-        return None
-    device_id = None
-    for wanted, got in zip(filter_levels, topic_levels, strict=True):
-        if wanted == "+":
-            device_id = got
-        elif wanted != got:
-            return None
-    return device_id
-
-
 def reading_from_message(
     topic: str,
     payload: bytes,
@@ -96,17 +83,6 @@ def reading_from_message(
         )
     except _Invalid as invalid:
         return Rejection(str(invalid))
-
-
-def device_id_check(topic: str, topic_filter: str) -> tuple[str, str]:
-    """The device id ``topic`` names under ``topic_filter``: (device id, "")
-    or ("", why it names none)."""
-    device_id = device_id_from_topic(topic, topic_filter)
-    if device_id is None:
-        return "", f"topic does not match {topic_filter!r}"
-    if not DEVICE_ID_RE.fullmatch(device_id):
-        return "", "device id must be 1-64 characters of A-Z a-z 0-9 _ - ."
-    return device_id, ""
 
 
 # A fleet sends on few topics: parse each once. Only short topics are kept,

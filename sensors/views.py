@@ -15,9 +15,10 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -27,8 +28,11 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from autoforge.timefmt import iso_utc
-from sensors import selectors
+from sensors import aggregates, openapi, selectors
+from sensors.reading_formats import EXPORT_CONTENT_TYPES, export_blocks, reading_dicts
 from sensors.serializers import (
+    AggregateQuerySerializer,
+    ExportQuerySerializer,
     HistoryQuerySerializer,
     IngestWorkerSerializer,
     MLDataQuerySerializer,
@@ -66,6 +70,7 @@ class HealthView(APIView):
     permission_classes = [AllowAny]
     throttle_classes: list = []
 
+    @openapi.health
     def get(self, request: Request) -> Response:
         now = timezone.now()
         body: dict = {
@@ -141,10 +146,14 @@ def _query(serializer_class: type[Serializer], request: Request) -> dict:
 
 
 class SensorReadingViewSet(GenericViewSet):
-    """``/api/sensors/{latest,history,stats,ml-data}``; each takes device_id, since, until."""
+    """``/api/sensors/{latest,history,stats,ml-data,export}``.
+
+    Each takes device_id, since and until.
+    """
 
     content_negotiation_class = FormatIsAQueryParameter
 
+    @openapi.latest
     @action(detail=False, methods=["get"])
     def latest(self, request: Request) -> Response:
         params = _query(ReadingFilterSerializer, request)
@@ -156,27 +165,52 @@ class SensorReadingViewSet(GenericViewSet):
             )
         return Response({"data": SensorReadingSerializer(reading).data})
 
+    @openapi.history
     @action(detail=False, methods=["get"])
     def history(self, request: Request) -> Response:
         params = _query(HistoryQuerySerializer, request)
-        rows = selectors.readings_history(**params)
+        # Fetched tuples, not values() dicts: no date-time object per row (issue 9).
+        rows = reading_dicts(selectors.readings_history_rows(**params))
         return Response(
             {
                 "count": len(rows),
                 "limit": params["limit"],
                 "offset": params["offset"],
                 "device_id": params["device_id"],
-                "data": SensorReadingSerializer(rows, many=True).data,
+                "data": rows,
             }
         )
 
+    @openapi.stats
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
         params = _query(ReadingFilterSerializer, request)
         return Response(
-            {"stats": selectors.readings_stats(**params), "device_id": params["device_id"]}
+            {"stats": aggregates.readings_stats(**params), "device_id": params["device_id"]}
         )
 
+    @openapi.aggregate
+    @action(detail=False, methods=["get"])
+    def aggregate(self, request: Request) -> Response:
+        params = _query(AggregateQuerySerializer, request)
+        try:
+            buckets = aggregates.readings_buckets(**params)
+        except aggregates.TooManyBuckets as error:
+            raise ValidationError({"interval": [str(error)]}) from None
+        for bucket in buckets:
+            bucket["bucket"] = iso_utc(bucket["bucket"])
+        return Response(
+            {
+                "device_id": params["device_id"],
+                "interval": params["interval"],
+                "tz": params["tz"].key,
+                "since": iso_utc(params["since"]),
+                "until": iso_utc(params["until"]),
+                "data": buckets,
+            }
+        )
+
+    @openapi.ml_data
     @action(detail=False, methods=["get"], url_path="ml-data", url_name="ml-data")
     def ml_data(self, request: Request) -> Response | HttpResponse:
         params = _query(MLDataQuerySerializer, request)
@@ -192,14 +226,37 @@ class SensorReadingViewSet(GenericViewSet):
                 "device_id": params["device_id"],
                 "data": {
                     "timestamps": _iso_strings(columns["timestamps"]),
-                    "temperatures": columns["temperatures"].tolist(),
-                    "vibrations": columns["vibrations"].tolist(),
-                    "gases": columns["gases"].tolist(),
-                    "powers": columns["powers"].tolist(),
+                    # numpy arrays: the JSON renderer (orjson) writes them
+                    # without a Python float per value.
+                    "temperatures": columns["temperatures"],
+                    "vibrations": columns["vibrations"],
+                    "gases": columns["gases"],
+                    "powers": columns["powers"],
                     "device_ids": columns["device_ids"].tolist(),
                 },
             }
         )
+
+    @openapi.export
+    @action(detail=False, methods=["get"])
+    def export(self, request: Request) -> StreamingHttpResponse:
+        """Every matching reading, oldest first, streamed as CSV or NDJSON (CONTRACT §3 v2).
+
+        The parameters are checked before the first byte, so a bad one is
+        still a JSON 400; the rows are read chunk by chunk while the body is
+        sent, so memory does not grow with them.
+        """
+        params = _query(ExportQuerySerializer, request)
+        file_format = params.pop("format")
+        chunks = selectors.readings_export_chunks(**params)
+        response = StreamingHttpResponse(
+            export_blocks(chunks, file_format=file_format),
+            content_type=EXPORT_CONTENT_TYPES[file_format],
+        )
+        response["Content-Disposition"] = f'attachment; filename="sensor-readings.{file_format}"'
+        # nginx would otherwise buffer the whole export before sending it on.
+        response["X-Accel-Buffering"] = "no"
+        return response
 
 
 def _iso_strings(timestamps: np.ndarray) -> list[str]:

@@ -49,12 +49,30 @@ FUZZED_ROUTES = {
     "api/^sensors/ml-data$": "/api/sensors/ml-data",
     "api/^control$": "/api/control",
     "api/^control/(?P<pk>[0-9]+)$": "/api/control/{id}",
+    "api/^sensors/aggregate$": "/api/sensors/aggregate",
+    "api/^sensors/export$": "/api/sensors/export",
+    "api/^devices$": "/api/devices",
+    "api/^devices/(?P<device_id>[^/]+)$": "/api/devices/{id}",
+    "api/schema": "/api/schema",
+    "api/docs": "/api/docs",
 }
-PARAMETERS = ("device_id", "limit", "offset", "since", "until", "format")
+PARAMETERS = (
+    "device_id",
+    "limit",
+    "offset",
+    "since",
+    "until",
+    "format",
+    "interval",
+    "tz",
+    "online",
+)
+REQUIRED_PARAMETERS = {"interval"}  # /api/sensors/aggregate
 # Parameters read as integers, and the paths that echo them back.
 INTEGER_PARAMETERS = ("limit", "offset")
 ECHOING_PATHS = ("/api/sensors/history", "/api/control")
 DEVICE_ID_ECHOING_PATHS = (
+    "/api/sensors/aggregate",
     "/api/sensors/history",
     "/api/sensors/stats",
     "/api/sensors/ml-data",
@@ -87,6 +105,16 @@ valid_values = st.sampled_from(
         "json",
         "csv",
         "npz",
+        "ndjson",
+        "1m",
+        "1h",
+        "1d",
+        "true",
+        "false",
+        "UTC",
+        "Europe/Berlin",
+        "Asia/Kolkata",
+        "..%2F..%2Fetc%2Fpasswd",
         _encoded(_T0_ISO),
         _encoded(_T0_ISO.replace("+00:00", "Z")),
         _T0_ISO.replace("+00:00", "+01:00"),  # an unencoded "+": a space to the server
@@ -300,7 +328,8 @@ def _check_errors_name_a_parameter(body: dict, query: QueryDict | None) -> None:
     errors = body.get("errors")
     assert isinstance(errors, dict), body
     assert errors, body
-    assert set(errors) <= set(query), (body, list(query))
+    # A required parameter that was not sent is named too.
+    assert set(errors) <= set(query) | REQUIRED_PARAMETERS, (body, list(query))
     assert any(f"'{name}'" in body["message"] for name in errors), body
 
 

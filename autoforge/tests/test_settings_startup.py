@@ -44,6 +44,9 @@ def run_python(*args: str, **env_changes: str | None) -> subprocess.CompletedPro
         ("SENSOR_TOPIC", "sensors/#"),
         ("API_READS_REQUIRE_AUTH", "perhaps"),
         ("COMMAND_TTL_SECONDS", "soon"),
+        ("READINGS_RETENTION_DAYS", "-1"),
+        ("READINGS_RETENTION_DAYS", "a month"),
+        ("DATABASE_CONN_MAX_AGE", "-5"),
     ],
 )
 def test_a_malformed_setting_stops_manage_py_with_one_line_naming_it(name, value) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sensors.models import SensorReading
+from sensors.services import readings_store
+from sensors.validation import Reading
 
 # Microseconds on purpose: every database must keep them.
 T0 = datetime(2026, 1, 29, 14, 30, 45, 123456, tzinfo=UTC)
@@ -19,15 +21,11 @@ def add_reading(
     gas: float = 400.0,
     power: float = 250.0,
 ) -> SensorReading:
-    """Store one reading dated ``seconds`` after ``T0``."""
-    return SensorReading.objects.create(
-        device_id=device_id,
-        temperature=temperature,
-        vibration=vibration,
-        gas=gas,
-        power=power,
-        timestamp=T0 + timedelta(seconds=seconds),
-    )
+    """Store one reading dated ``seconds`` after ``T0``, as the ingest does
+    (with its rollups and its device in the registry)."""
+    timestamp = T0 + timedelta(seconds=seconds)
+    readings_store(readings=[Reading(device_id, temperature, vibration, gas, power, timestamp)])
+    return SensorReading.objects.get(device_id=device_id, timestamp=timestamp)
 
 
 def iso(moment: datetime) -> str:

@@ -1,4 +1,4 @@
-"""GET /api/sensors/stats, checked against means computed here."""
+"""GET /api/sensors/stats, checked against counts, means, minima and maxima computed here."""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ from sensors.tests.readings_factory import add_reading
 pytestmark = pytest.mark.django_db
 
 
+METRICS = ("temperature", "vibration", "gas", "power")
+
+
 def expected_stats(rows: list[dict]) -> dict:
-    return {
-        "count": len(rows),
-        "avg_temperature": statistics.fmean(r["temperature"] for r in rows),
-        "avg_vibration": statistics.fmean(r["vibration"] for r in rows),
-        "avg_gas": statistics.fmean(r["gas"] for r in rows),
-        "avg_power": statistics.fmean(r["power"] for r in rows),
-    }
+    stats: dict = {"count": len(rows)}
+    for metric in METRICS:
+        stats[f"avg_{metric}"] = statistics.fmean(r[metric] for r in rows)
+        stats[f"min_{metric}"] = min(r[metric] for r in rows)
+        stats[f"max_{metric}"] = max(r[metric] for r in rows)
+    return stats
 
 
 def add_random_readings(count: int, devices: tuple[str, ...]) -> list[dict]:
@@ -59,18 +61,10 @@ def test_it_returns_the_stats_of_one_device(client) -> None:
     assert body["stats"] == pytest.approx(expected_stats(mine), rel=1e-9)
 
 
-def test_it_returns_null_means_when_there_is_no_reading(client) -> None:
+def test_it_returns_null_means_minima_and_maxima_when_there_is_no_reading(client) -> None:
     add_reading("press-1")
 
     body = client.get("/api/sensors/stats", {"device_id": "press-9"}).json()
 
-    assert body == {
-        "stats": {
-            "count": 0,
-            "avg_temperature": None,
-            "avg_vibration": None,
-            "avg_gas": None,
-            "avg_power": None,
-        },
-        "device_id": "press-9",
-    }
+    empty = {f"{kind}_{metric}": None for metric in METRICS for kind in ("avg", "min", "max")}
+    assert body == {"stats": {"count": 0, **empty}, "device_id": "press-9"}
