@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+from autoforge.dev_broker import stop_process
 
 PROJECT_DIR = Path(__file__).resolve().parent
 SHIPPED_BROKER_CONF = PROJECT_DIR / "deploy" / "mosquitto.conf"
@@ -84,6 +88,53 @@ class Broker:
         return self.process is not None and self.process.poll() is None
 
 
+class WebServer:
+    """The web app as deployed: gunicorn with uvicorn workers (deploy/gunicorn.conf.py, ASGI)."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 2) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--config",
+                    "deploy/gunicorn.conf.py",
+                    "autoforge.asgi:application",
+                ],
+                cwd=PROJECT_DIR,
+                env={
+                    **env,
+                    "DJANGO_DEBUG": "false",
+                    "API_THROTTLE_ANON": "",
+                    "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+                    "GUNICORN_WORKERS": str(workers),
+                },
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+@contextlib.contextmanager
+def web_server_running(env: dict[str, str], log_path: Path, *, workers: int = 2):
+    """A :class:`WebServer` that answers, stopped on leaving."""
+    server = WebServer(env, log_path, workers=workers)
+    try:
+        wait_for_port(server.port, timeout=30)
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Throttle counters live in the cache: start every test with none."""
@@ -106,6 +157,10 @@ def _static_files_without_manifest(settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Nor does ServeStatic index STATIC_ROOT, which it would do for every test
+    # client (thousands of files after a collectstatic): no test-client test
+    # fetches a static file.
+    settings.SERVESTATIC_USE_STATIC_ROOT = False
 
 
 @pytest.fixture

@@ -29,6 +29,19 @@ import environ
 
 from autoforge.config import EnvReader, SettingError
 
+
+def stop_process(process: subprocess.Popen, *, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 SHIPPED_CONF = BASE_DIR / "deploy" / "mosquitto.conf"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -158,12 +171,7 @@ class DevBroker:
         """Stop it (SIGTERM, then SIGKILL after 10 s) and remove its folder."""
         if self.running:
             assert self.process is not None
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            stop_process(self.process)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def log_tail(self, lines: int = 20) -> str:

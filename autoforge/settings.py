@@ -9,6 +9,7 @@ traceback. Every variable is listed, with a comment, in ``.env.example``.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from datetime import timedelta
@@ -37,11 +38,15 @@ try:
     HTTPS = env.bool("DJANGO_HTTPS", False)
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", 0, minimum=0)
 
+    # Set by autoforge/asgi.py before the settings load.
+    SERVED_BY_ASGI = os.environ.get("AUTOFORGE_SERVED_BY_ASGI") == "1"
     _database = env.database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     # Seconds a web worker keeps its database connection between requests
     # (0: a new one per request, ~4 ms on PostgreSQL; issue 9). Checked before
     # reuse (CONN_HEALTH_CHECKS), so a restarted database costs no failed request.
     DATABASE_CONN_MAX_AGE = env.int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    # Connections per web worker process in the PostgreSQL pool used under ASGI (below).
+    DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", 10, minimum=1)
 
     LOG_LEVEL = env.log_level("LOG_LEVEL", "INFO")
     LOG_FILE = env.str("LOG_FILE", "autoforge.log")
@@ -80,6 +85,15 @@ try:
     # Device registry (CONTRACT §3 v2): online while a reading came this recently.
     DEVICE_OFFLINE_AFTER_SECONDS = env.int("DEVICE_OFFLINE_AFTER_SECONDS", 600, minimum=1)
 
+    # Live stream (/api/sensors/stream): how often a web worker looks for new
+    # readings while a stream is open, and the longest silence before a comment line.
+    STREAM_POLL_SECONDS = env.float("STREAM_POLL_SECONDS", 0.25, minimum=0.01)
+    STREAM_KEEPALIVE_SECONDS = env.float("STREAM_KEEPALIVE_SECONDS", 15.0, minimum=0.1)
+    if STREAM_KEEPALIVE_SECONDS > 15:
+        raise SettingError(
+            "STREAM_KEEPALIVE_SECONDS", "must be at most 15 (CONTRACT §3: a comment every 15 s)"
+        )
+
     # Retention (CONTRACT §4 v2): manage.py prune_readings deletes raw readings
     # older than this many days; 0 keeps them forever.
     READINGS_RETENTION_DAYS = env.int("READINGS_RETENTION_DAYS", 0, minimum=0)
@@ -114,8 +128,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    # runserver leaves the static files to WhiteNoiseMiddleware (hashed names), as in production.
-    "whitenoise.runserver_nostatic",
+    # runserver leaves the static files to ServeStaticMiddleware (hashed names), as in production.
+    "servestatic.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
@@ -134,7 +148,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files with hashed names and far-future caching, before anything else.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -188,8 +202,20 @@ def _database_settings(config: dict) -> dict:
     """Engine-specific options on top of the parsed ``DATABASE_URL``."""
     engine = config["ENGINE"]
     options = config.setdefault("OPTIONS", {})
-    # Persistent connections: each gunicorn sync worker serves one request at
-    # a time and keeps one connection. mqtt_ingest sets its own (None).
+    # Persistent connections under WSGI (runserver, the tests, the management
+    # commands): a thread keeps its connection. mqtt_ingest sets its own (None).
+    # Under ASGI (gunicorn's uvicorn workers, autoforge/asgi.py) every request
+    # runs in a context of its own, and a persistent connection would be left
+    # open by each one (Django's docs: disable them under ASGI). There
+    # PostgreSQL takes its connections from a pool (psycopg_pool, in Django
+    # since 5.1); SQLite opens its file per request (tens of microseconds) and
+    # MariaDB connects per request.
+    if SERVED_BY_ASGI:
+        config["CONN_MAX_AGE"] = 0
+        if engine == "django.db.backends.postgresql":
+            # With CONN_HEALTH_CHECKS, Django has the pool check a connection
+            # before lending it: one the database dropped never reaches a request.
+            options.setdefault("pool", {"min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE})
     config.setdefault("CONN_MAX_AGE", DATABASE_CONN_MAX_AGE)
     config.setdefault("CONN_HEALTH_CHECKS", True)
     if engine == "django.db.backends.sqlite3":
@@ -249,11 +275,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # manage.py collectstatic writes every file under a content-hashed name (and
-# gzip/brotli copies); WhiteNoiseMiddleware serves them, cached for a year.
+# gzip/brotli copies); ServeStaticMiddleware serves them, cached for a year.
 # {% static %} needs that manifest: bin/run and bin/test run collectstatic.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # The dashboard's login (Django's auth views, dashboard/urls.py).

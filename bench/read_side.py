@@ -342,7 +342,7 @@ def gunicorn_start(port: int, workers: int | None, log: Path) -> subprocess.Pope
     gunicorn = Path(sys.executable).parent / "gunicorn"
     with log.open("ab") as output:
         master = subprocess.Popen(
-            [str(gunicorn), "--config", "deploy/gunicorn.conf.py", "autoforge.wsgi"],
+            [str(gunicorn), "--config", "deploy/gunicorn.conf.py", "autoforge.asgi:application"],
             cwd=PROJECT_DIR,
             env=env,
             stdout=output,

@@ -57,6 +57,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "urls": {
             "devices": reverse("device-list"),
             "aggregate": reverse("sensors-aggregate"),
+            "stream": reverse("sensors-stream"),
             "commands": reverse("command-list"),
         },
         "device": selected_id,
@@ -65,7 +66,9 @@ def index(request: HttpRequest) -> HttpResponse:
         "until": request.GET.get("until") or "",
         "canViewCommands": can_view_commands,
         "canSendCommands": can_send,
-        "pollSeconds": 3,
+        # The stream brings readings as they are stored; the poll catches what it
+        # cannot (a device going offline, command status).
+        "pollSeconds": 10,
         "maxDevices": MAX_DEVICES,
     }
     context = {

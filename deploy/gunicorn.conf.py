@@ -1,4 +1,9 @@
-"""gunicorn settings for ``gunicorn --config deploy/gunicorn.conf.py autoforge.wsgi``.
+"""gunicorn settings for ``gunicorn --config deploy/gunicorn.conf.py autoforge.asgi:application``.
+
+Uvicorn workers (ASGI): each runs an event loop, so an open live stream
+(/api/sensors/stream) costs a coroutine, not a worker or a thread, and the
+rest of the API stays responsive while hundreds are open. The other views
+are synchronous; Django runs each on a thread of its own.
 
 Every value can be overridden from the environment (GUNICORN_BIND,
 GUNICORN_WORKERS, ...), so the systemd unit stays as shipped.
@@ -74,8 +79,15 @@ if not os.environ.get("AUTOFORGE_SETTINGS_CHECKED"):
         raise SystemExit(status)
     os.environ["AUTOFORGE_SETTINGS_CHECKED"] = "1"
 
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "uvicorn_worker.UvicornWorker")
+if worker_class.startswith("uvicorn"):
+    # Before a worker loads the settings (post_fork below does, ahead of the
+    # app): no persistent connections under ASGI, a pool on PostgreSQL.
+    os.environ["AUTOFORGE_SERVED_BY_ASGI"] = "1"
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# The API is database-bound: a couple of workers per core.
+# The API is database-bound: a couple of workers per core. (``threads`` is
+# for the sync worker class only; uvicorn workers run sync views on threads.)
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # /api/sensors/ml-data can return 100k readings: allow time for it.

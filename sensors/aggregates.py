@@ -24,7 +24,7 @@ from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Max, 
 from django.db.models.functions import Mod
 
 from sensors.models import ReadingRollup, SensorReading
-from sensors.rollups import DAY, HOUR, MINUTE, VALUE_COLUMNS, merge_values
+from sensors.rollups import DAY, FLEET, HOUR, MINUTE, VALUE_COLUMNS, merge_values
 from sensors.validation import METRICS
 
 INTERVALS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "6h": 21600, "1d": 86400}
@@ -120,9 +120,10 @@ def _pieces(since: int | None, until: int | None, coarsest: int) -> list[Piece]:
 
 
 def _rollup_filter(period: int, ranges: Sequence[tuple[int | None, int | None]], device_id):
-    rows = ReadingRollup.objects.filter(period=period)
-    if device_id is not None:
-        rows = rows.filter(device_id=device_id)
+    """Rollup rows of ``period`` in ``ranges``: the device's, or (None) the fleet's."""
+    rows = ReadingRollup.objects.filter(
+        period=period, device_id=FLEET if device_id is None else device_id
+    )
     condition = Q()
     for lo, hi in ranges:
         part = Q()

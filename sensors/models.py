@@ -36,7 +36,8 @@ class SensorReading(models.Model):
 
 
 class ReadingRollup(models.Model):
-    """Count, sum, minimum and maximum of each metric of one device over one period.
+    """Count, sum, minimum and maximum of each metric of one device (or, with
+    device id ``"*"``, of the whole fleet) over one period.
 
     ``period`` is the bucket's length in seconds (60, 3600 or 86400) and
     ``bucket`` its start in Unix seconds, a whole multiple of ``period``
@@ -64,14 +65,10 @@ class ReadingRollup(models.Model):
 
     class Meta:
         constraints = [
-            # Also the index of one device's rows over a range.
+            # Also the index of every read: one device's (or the fleet's) rows over a range.
             models.UniqueConstraint(
                 fields=["period", "device_id", "bucket"], name="reading_rollup_key"
             ),
-        ]
-        indexes = [
-            # Every device's rows over a range.
-            models.Index(fields=["period", "bucket"], name="reading_rollup_bucket_idx"),
         ]
 
     def __str__(self) -> str:

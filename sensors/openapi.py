@@ -22,6 +22,7 @@ from sensors.serializers import (
     IngestWorkerSerializer,
     MLDataQuerySerializer,
     ReadingFilterSerializer,
+    StreamQuerySerializer,
 )
 from sensors.validation import METRICS
 
@@ -269,6 +270,31 @@ export = extend_schema(
         ),
         (200, "application/x-ndjson"): OpenApiResponse(
             OpenApiTypes.STR, description="format=ndjson: one reading (JSON) a line."
+        ),
+    },
+)
+
+stream = extend_schema(
+    summary="Readings as Server-Sent Events, as they are stored",
+    description=(
+        "`text/event-stream`: each reading stored after the request as `id: <reading id>`, "
+        "`event: reading`, `data: <reading JSON>`. With the `Last-Event-ID` header (what "
+        "EventSource sends when it reconnects) it first sends every reading stored after "
+        "that one, without gaps or repeats. A comment line at least every 15 s. "
+        "The response never ends; a client closes it."
+    ),
+    parameters=[
+        StreamQuerySerializer,
+        OpenApiParameter(
+            "Last-Event-ID",
+            OpenApiTypes.INT,
+            OpenApiParameter.HEADER,
+            description="Resume after this reading id.",
+        ),
+    ],
+    responses={
+        (200, "text/event-stream"): OpenApiResponse(
+            OpenApiTypes.STR, description="An endless stream of events."
         ),
     },
 )

@@ -1,10 +1,16 @@
-"""Rollups: per-device count, sum, min and max of each metric per minute, hour and day.
+"""Rollups: count, sum, min and max of each metric per minute, hour and day.
+
+Per device, and for the whole fleet: rows with the device id ``FLEET``
+("*", which no device id can be) hold every device's readings together, so
+that an aggregate over all devices reads one row per period instead of one
+per device (a month of hours: 720 rows, not 720 times 200).
 
 The ingest adds each batch's newly stored readings to them in the same
 transaction (``rollups_add``), so they agree with the raw rows at every
 commit: a late or out-of-order reading lands in its own bucket, and a
 duplicate, never stored, is never added. ``rollups_rebuild_device`` computes
-one device's rows again from its readings (``manage.py rebuild_rollups``).
+one device's rows again from its readings, ``rollups_rebuild_fleet`` the
+fleet's from the devices' minutes (``manage.py rebuild_rollups``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from sensors.validation import METRICS, Reading
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 PERIODS = (MINUTE, HOUR, DAY)
+#: The device id of the fleet's rows: outside DEVICE_ID_RE, so never a device's.
+FLEET = "*"
 
 #: The value columns, in the order of a rollup's values list.
 VALUE_COLUMNS = ["count"] + [f"{m}_{part}" for m in METRICS for part in ("sum", "min", "max")]
@@ -51,8 +59,16 @@ def rollup_values(readings: Iterable[Reading]) -> dict[tuple[int, str, int], lis
                 values[index + 1] = x
             if x > values[index + 2]:
                 values[index + 2] = x
+    fleet: dict[int, list] = {}
+    for (_, bucket), values in minutes.items():
+        merged = fleet.get(bucket)
+        if merged is None:
+            fleet[bucket] = list(values)
+        else:
+            merge_values(merged, values)
     return rollup_values_from_minutes(
-        (device_id, bucket, *values) for (device_id, bucket), values in minutes.items()
+        [(device_id, bucket, *values) for (device_id, bucket), values in minutes.items()]
+        + [(FLEET, bucket, *values) for bucket, values in fleet.items()]
     )
 
 
@@ -69,7 +85,9 @@ def rollups_add(*, readings: Sequence[Reading]) -> int:
     """Add newly stored ``readings`` to the rollups, in the caller's transaction.
 
     Rows are written in key order, so that two workers adding to the same
-    rows lock them in the same order (no deadlock). Returns the rows touched.
+    rows lock them in the same order (no deadlock); the fleet's rows, which
+    every batch touches, are written by one worker at a time anyway (the
+    caller holds ``sensors.commit_order``'s lock). Returns the rows touched.
     """
     rows = sorted(rollup_values(readings).items())
     _upsert(rows)
@@ -142,4 +160,34 @@ def rollups_rebuild_device(*, device_id: str) -> int:
         rollups.filter(bucket__gte=first_day).delete()
     rows = sorted(rollup_values_from_minutes(minutes).items())
     _upsert(rows)
+    return len(rows)
+
+
+def rollups_rebuild_fleet() -> int:
+    """Compute the fleet's rows again from every device's minute rows; returns the rows written.
+
+    Runs in the caller's transaction, which must hold the readings' write
+    lock (``sensors.commit_order``), so that no ingest worker adds to the
+    fleet's rows meanwhile. From the device rows, not the raw readings: they
+    also hold what retention has pruned.
+    """
+    q = connection.ops.quote_name
+    columns = ", ".join(
+        f"{function}({q(f'{metric}_{part}')})"
+        for metric in METRICS
+        for function, part in (("SUM", "sum"), ("MIN", "min"), ("MAX", "max"))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {q('bucket')}, SUM({q('count')}), {columns} "
+            f"FROM {q(ReadingRollup._meta.db_table)} "
+            f"WHERE {q('period')} = %s AND {q('device_id')} <> %s "
+            f"GROUP BY {q('bucket')} ORDER BY {q('bucket')}",
+            [MINUTE, FLEET],
+        )
+        minutes = [(FLEET, int(row[0]), *row[1:]) for row in cursor.fetchall()]
+    ReadingRollup.objects.filter(device_id=FLEET).delete()
+    rows = sorted(rollup_values_from_minutes(minutes).items())
+    for start in range(0, len(rows), 5000):
+        _upsert(rows[start : start + 5000])
     return len(rows)

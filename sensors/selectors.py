@@ -202,6 +202,24 @@ def readings_history_rows(
     return _reading_rows(_newest_first(readings, device_id=device_id)[offset : offset + limit])
 
 
+def readings_newest_id() -> int:
+    """The id of the newest stored reading (0 when there is none): where a live stream starts."""
+    newest = SensorReading.objects.order_by("-id").values_list("id", flat=True).first()
+    return newest or 0
+
+
+def readings_after_id(*, after_id: int, device_id: str | None = None, limit: int) -> ReadingRows:
+    """Up to ``limit`` readings with an id above ``after_id``, in id order.
+
+    Ids are given in commit order (``sensors.commit_order``), so the readings
+    above an id already seen are exactly those committed since.
+    """
+    readings = SensorReading.objects.filter(id__gt=after_id)
+    if device_id is not None:
+        readings = readings.filter(device_id=device_id)
+    return _reading_rows(readings.order_by("id")[:limit])
+
+
 def readings_export_chunks(
     *,
     device_id: str | None = None,

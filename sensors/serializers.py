@@ -39,15 +39,20 @@ ML_DATA_FORMATS = ("json", "csv", "npz")
 HISTORY_OFFSET_MAX = OFFSET_MAX
 
 
-class ReadingFilterSerializer(serializers.Serializer):
-    """``device_id``, ``since`` (inclusive) and ``until`` (exclusive): every endpoint's filter."""
-
-    device_id = serializers.RegexField(
+def device_id_query_field() -> serializers.RegexField:
+    """The optional ``device_id`` query parameter of the read endpoints."""
+    return serializers.RegexField(
         rf"^{DEVICE_ID_RE.pattern}\Z",
         default=None,
         trim_whitespace=False,
         error_messages={"invalid": "A device id is 1-64 characters of A-Z a-z 0-9 _ - ."},
     )
+
+
+class ReadingFilterSerializer(serializers.Serializer):
+    """``device_id``, ``since`` (inclusive) and ``until`` (exclusive): every endpoint's filter."""
+
+    device_id = device_id_query_field()
     since = InstantField(default=None)
     until = InstantField(default=None)
 
@@ -76,6 +81,23 @@ class ExportQuerySerializer(ReadingFilterSerializer):
     """``/api/sensors/export``: the filter and ``format`` (csv, the default, or ndjson)."""
 
     format = serializers.ChoiceField(choices=EXPORT_FORMATS, default="csv")
+
+
+class StreamQuerySerializer(serializers.Serializer):
+    """``/api/sensors/stream``: ``device_id`` (optional), and the ``Last-Event-ID`` header."""
+
+    device_id = device_id_query_field()
+
+
+def last_event_id(header: str | None) -> int | None:
+    """The ``Last-Event-ID`` header as a reading id; a bad one is a 400 naming it."""
+    if header is None or header == "":
+        return None
+    if not (header.isascii() and header.isdigit()) or len(header) > 19:
+        raise serializers.ValidationError(
+            {"Last-Event-ID": ["must be the id of a reading (an integer) sent by this stream."]}
+        )
+    return int(header)
 
 
 class TimeZoneField(serializers.Field):

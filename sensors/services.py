@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from devices import services as devices_services
 from devices.services import devices_record
+from sensors.commit_order import readings_write_transaction
 from sensors.messages import RejectedMessage, StoreResult
 from sensors.models import DeadLetter, IngestWorker, ReadingRollup, SensorReading
 from sensors.reading_insert import ReadingInsert
-from sensors.rollups import DAY, rollups_add, rollups_rebuild_device
+from sensors.rollups import DAY, rollups_add, rollups_rebuild_device, rollups_rebuild_fleet
 from sensors.validation import Reading
 
 _reading_insert: ReadingInsert | None = None
@@ -36,7 +37,8 @@ def readings_store(*, readings: Sequence[Reading]) -> StoreResult:
     if _reading_insert is None:
         _reading_insert = ReadingInsert(connection)
     created_at = timezone.now()
-    with transaction.atomic():
+    # Ids in commit order (sensors.commit_order): what /api/sensors/stream resumes on.
+    with readings_write_transaction():
         stored = _readings_insert(_reading_insert, readings, created_at)
         if stored:
             # The registry first, then the rollups: every writer takes the
@@ -87,6 +89,14 @@ def device_derived_rebuild(*, device_id: str) -> int:
             latest_timestamp=raw["latest"],
         )
     return rows
+
+
+def fleet_rollups_rebuild() -> int:
+    """Recompute the fleet's rollup rows from the devices' (after ``device_derived_rebuild``
+    of each), holding the readings' write lock: safe while the ingest runs, which
+    waits meanwhile. Returns the rows written."""
+    with readings_write_transaction():
+        return rollups_rebuild_fleet()
 
 
 def _printable(payload: bytes, limit: int) -> str:

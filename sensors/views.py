@@ -27,8 +27,9 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from autoforge.streaming import served_by_asgi, streaming_body
 from autoforge.timefmt import iso_utc
-from sensors import aggregates, openapi, selectors
+from sensors import aggregates, openapi, selectors, stream
 from sensors.reading_formats import EXPORT_CONTENT_TYPES, export_blocks, reading_dicts
 from sensors.serializers import (
     AggregateQuerySerializer,
@@ -38,6 +39,8 @@ from sensors.serializers import (
     MLDataQuerySerializer,
     ReadingFilterSerializer,
     SensorReadingSerializer,
+    StreamQuerySerializer,
+    last_event_id,
 )
 
 logger = logging.getLogger(__name__)
@@ -139,6 +142,14 @@ class FormatIsAQueryParameter(DefaultContentNegotiation):
             return renderers[0], renderers[0].media_type
 
 
+class AnyAccept(DefaultContentNegotiation):
+    """The live stream answers ``Accept: text/event-stream`` (what EventSource
+    sends) with its events; its errors are JSON whatever was accepted."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 def _query(serializer_class: type[Serializer], request: Request) -> dict:
     serializer = serializer_class(data=request.query_params)
     serializer.is_valid(raise_exception=True)
@@ -146,7 +157,7 @@ def _query(serializer_class: type[Serializer], request: Request) -> dict:
 
 
 class SensorReadingViewSet(GenericViewSet):
-    """``/api/sensors/{latest,history,stats,ml-data,export}``.
+    """``/api/sensors/{latest,history,stats,aggregate,ml-data,export,stream}``.
 
     Each takes device_id, since and until.
     """
@@ -250,12 +261,38 @@ class SensorReadingViewSet(GenericViewSet):
         file_format = params.pop("format")
         chunks = selectors.readings_export_chunks(**params)
         response = StreamingHttpResponse(
-            export_blocks(chunks, file_format=file_format),
+            streaming_body(request, export_blocks(chunks, file_format=file_format)),
             content_type=EXPORT_CONTENT_TYPES[file_format],
         )
         response["Content-Disposition"] = f'attachment; filename="sensor-readings.{file_format}"'
         # nginx would otherwise buffer the whole export before sending it on.
         response["X-Accel-Buffering"] = "no"
+        return response
+
+    @openapi.stream
+    @action(detail=False, methods=["get"], content_negotiation_class=AnyAccept)
+    def stream(self, request: Request) -> StreamingHttpResponse:
+        """Readings as Server-Sent Events as they are stored (CONTRACT §3 v2).
+
+        Checked here like any request (permission, throttle, parameters: a bad
+        one is a JSON 400); then the body is served by ``sensors.stream``:
+        asynchronously under ASGI, on this thread under WSGI (development).
+        """
+        params = _query(StreamQuerySerializer, request)
+        after_id = last_event_id(request.headers.get("Last-Event-ID"))
+        options = {
+            "after_id": after_id,
+            "device_id": params["device_id"],
+            "keepalive_seconds": settings.STREAM_KEEPALIVE_SECONDS,
+            "poll_seconds": settings.STREAM_POLL_SECONDS,
+        }
+        if served_by_asgi(request):
+            body = stream.reading_events_async(**options)
+        else:
+            body = stream.reading_events_sync(**options)
+        response = StreamingHttpResponse(body, content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
         return response
 
 

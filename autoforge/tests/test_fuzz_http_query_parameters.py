@@ -51,6 +51,7 @@ FUZZED_ROUTES = {
     "api/^control/(?P<pk>[0-9]+)$": "/api/control/{id}",
     "api/^sensors/aggregate$": "/api/sensors/aggregate",
     "api/^sensors/export$": "/api/sensors/export",
+    "api/^sensors/stream$": "/api/sensors/stream",
     "api/^devices$": "/api/devices",
     "api/^devices/(?P<device_id>[^/]+)$": "/api/devices/{id}",
     "api/schema": "/api/schema",

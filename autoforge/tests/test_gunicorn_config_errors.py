@@ -60,7 +60,7 @@ def gunicorn(tmp_path: Path, env: dict[str, str], *options: str) -> Iterator[sub
     """A gunicorn in its own process group, its stderr in ``tmp_path/stderr``."""
     with (tmp_path / "stderr").open("w") as stderr:
         process = subprocess.Popen(
-            [*COMMAND, *options, "autoforge.wsgi"],
+            [*COMMAND, *options, "autoforge.asgi:application"],
             cwd=PROJECT_DIR,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -1,7 +1,7 @@
 """Browser-test fixtures: a real web server on the test database and headless chromium.
 
-The server is ``manage.py runserver`` in a subprocess (WhiteNoise serving the
-collected, hashed static files, as bin/run does) on the database of a
+The server is gunicorn with uvicorn workers as deployed (deploy/gunicorn.conf.py,
+ASGI, ServeStatic serving the collected, hashed static files) on the database of a
 ``transactional_db`` test, so that it sees what the test and the real ingest
 commit. The browser is Debian's ``chromium`` driven by its ``chromium-driver``:
 nothing is downloaded (bin/test installs both with apt-get).
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_DIR, free_port, wait_for_port
+from conftest import PROJECT_DIR, WebServer, web_server_running
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -46,41 +46,10 @@ def collected_static() -> None:
     )
 
 
-class WebServer:
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        with log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"],
-                cwd=PROJECT_DIR,
-                env={**env, "DJANGO_DEBUG": "false", "API_THROTTLE_ANON": ""},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
 @pytest.fixture
 def web_server(collected_static, subprocess_env, tmp_path) -> Iterator[WebServer]:
-    server = WebServer(subprocess_env, tmp_path / "runserver.log")
-    try:
-        wait_for_port(server.port, timeout=30)
+    with web_server_running(subprocess_env, tmp_path / "web.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

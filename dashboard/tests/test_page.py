@@ -110,6 +110,7 @@ def test_settings_reach_the_script_as_a_json_data_block(client):
     assert config["urls"] == {
         "devices": "/api/devices",
         "aggregate": "/api/sensors/aggregate",
+        "stream": "/api/sensors/stream",
         "commands": "/api/control",
     }
     assert config["canSendCommands"] is False

@@ -14,7 +14,7 @@ from django.db.models import Count, F, Max, Min
 from devices.models import Device
 from sensors.aggregates import readings_buckets, readings_stats
 from sensors.models import ReadingRollup, SensorReading
-from sensors.rollups import DAY, HOUR, MINUTE, VALUE_COLUMNS, rollup_values
+from sensors.rollups import DAY, FLEET, HOUR, MINUTE, VALUE_COLUMNS, rollup_values
 from sensors.services import readings_store
 from sensors.validation import METRICS, Reading
 
@@ -134,6 +134,15 @@ def corrupt() -> None:
         count=F("count") + 5, temperature_min=-1e9, power_max=1e9
     )
     ReadingRollup.objects.filter(period=HOUR, device_id="a").update(gas_sum=F("gas_sum") * 2)
+    # The fleet's rows too: some gone, one day counted wrong, one invented.
+    fleet_minutes = list(
+        ReadingRollup.objects.filter(period=MINUTE, device_id=FLEET).values_list("id", flat=True)
+    )
+    ReadingRollup.objects.filter(id__in=fleet_minutes[::4]).delete()
+    ReadingRollup.objects.filter(period=DAY, device_id=FLEET).update(count=F("count") * 3)
+    ReadingRollup.objects.create(
+        period=HOUR, device_id=FLEET, bucket=0, count=1, **dict.fromkeys(VALUE_COLUMNS[1:], 1.0)
+    )
     first_day = int(T0.timestamp()) // DAY * DAY
     invented = dict.fromkeys(VALUE_COLUMNS[1:], 1.0)
     for period in (MINUTE, HOUR):
@@ -233,8 +242,10 @@ def test_a_reading_is_rebuilt_into_its_own_minute_hour_and_day(microsecond) -> N
 
     rebuild()
 
-    buckets = sorted(ReadingRollup.objects.values_list("period", "bucket"))
     minute = int(moment.timestamp()) // 60 * 60
-    assert buckets == [(MINUTE, minute), (HOUR, minute // HOUR * HOUR), (DAY, minute // DAY * DAY)]
+    expected = [(MINUTE, minute), (HOUR, minute // HOUR * HOUR), (DAY, minute // DAY * DAY)]
+    for device_id in ("edge", FLEET):
+        rows = ReadingRollup.objects.filter(device_id=device_id)
+        assert sorted(rows.values_list("period", "bucket")) == expected
     day = datetime(2026, 3, 1, tzinfo=UTC)
     assert readings_stats(since=day, until=day + timedelta(days=1))["count"] == 1

@@ -1,7 +1,8 @@
 """``manage.py rebuild_rollups``: every rollup and the device registry, again from the readings.
 
 Device by device, each in a transaction that holds the device's registry
-row, so it is safe while the ingest runs. A progress bar on a terminal.
+row, so it is safe while the ingest runs; then the fleet's rows, holding the
+readings' write lock. A progress bar on a terminal.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from tqdm import tqdm
 
 from devices.models import Device
 from sensors.models import SensorReading
-from sensors.services import device_derived_rebuild
+from sensors.services import device_derived_rebuild, fleet_rollups_rebuild
 
 
 class Command(BaseCommand):
@@ -29,6 +30,8 @@ class Command(BaseCommand):
         for device_id in progress:
             progress.set_postfix_str(device_id)
             rows += device_derived_rebuild(device_id=device_id)
+        # Then the whole fleet's rows, from the devices' rows just rebuilt.
+        rows += fleet_rollups_rebuild()
         self.stdout.write(
             f"Rebuilt the rollups ({rows} rows) and registry of {len(device_ids)} devices."
         )

@@ -6,9 +6,11 @@
  *   GET /api/sensors/aggregate   the charts (uPlot, one per metric)
  *   GET/POST /api/control        the device's commands (session + CSRF token)
  *
- * Live updates poll every few seconds (`startPolling`). Each part is one
- * `refresh*` function that fetches and redraws; a stream (/api/sensors/stream)
- * can replace the timer later by calling the same functions on its events.
+ * Live updates: each reading stored comes from the stream
+ *   GET /api/sensors/stream      (EventSource; it resumes by itself after a break)
+ * and goes into the fleet table and, for the device shown, into its chart
+ * buckets at once (`onReading`). A slower poll (`startPolling`) catches what
+ * the stream does not carry: a device going offline, a command's status.
  * No inline code anywhere: the page's settings come from a JSON data block.
  */
 (function () {
@@ -308,6 +310,75 @@
     });
   }
 
+  /* --- The stream --------------------------------------------------------- */
+
+  let redrawPending = false;
+
+  function redrawSoon() {
+    // Many readings in one burst: one redraw per frame.
+    if (redrawPending) return;
+    redrawPending = true;
+    window.requestAnimationFrame(() => {
+      redrawPending = false;
+      drawCharts();
+    });
+  }
+
+  function updateFleetRow(reading) {
+    const row = Array.from(fleetBody.rows).find((r) => r.dataset.deviceId === reading.device_id);
+    if (!row) return false;
+    const cell = (field) => row.querySelector('[data-field="' + field + '"]');
+    cell("state").replaceChildren(element("span", "badge online", "online"));
+    const time = element("time", "", formatTime(reading.created_at) + " (just now)");
+    time.dateTime = reading.created_at;
+    cell("last_seen").replaceChildren(time);
+    for (const metric of METRICS) cell(metric).textContent = formatNumber(reading[metric]);
+    const count = cell("reading_count");
+    count.textContent = String(Number(count.textContent || 0) + 1);
+    return true;
+  }
+
+  function addToBucket(reading) {
+    // The bucket the aggregate endpoint would put it in (UTC-aligned starts).
+    if (!chartWindow || !chartWindow.live) return;
+    const at = Date.parse(reading.timestamp) / 1000;
+    if (at < chartWindow.since) return;
+    const start = Math.floor(at / chartWindow.seconds) * chartWindow.seconds;
+    const bucket = buckets.get(start);
+    if (!bucket) {
+      const created = { bucket: new Date(start * 1000).toISOString(), count: 1 };
+      for (const metric of METRICS) {
+        for (const kind of ["avg_", "min_", "max_"]) created[kind + metric] = reading[metric];
+      }
+      buckets.set(start, created);
+    } else {
+      const count = bucket.count + 1;
+      for (const metric of METRICS) {
+        const value = reading[metric];
+        bucket["avg_" + metric] += (value - bucket["avg_" + metric]) / count;
+        bucket["min_" + metric] = Math.min(bucket["min_" + metric], value);
+        bucket["max_" + metric] = Math.max(bucket["max_" + metric], value);
+      }
+      bucket.count = count;
+    }
+    redrawSoon();
+  }
+
+  function onReading(event) {
+    const reading = JSON.parse(event.data);
+    if (!updateFleetRow(reading)) refreshFleet().catch(report); // a new device
+    document.getElementById("fleet-updated").textContent = "live, " + new Date().toLocaleTimeString();
+    if (config.device && reading.device_id === config.device) addToBucket(reading);
+  }
+
+  function startStream() {
+    if (!window.EventSource) return;
+    const source = new EventSource(config.urls.stream);
+    source.addEventListener("reading", onReading);
+    source.addEventListener("open", () => document.body.classList.add("streaming"));
+    source.addEventListener("error", () => document.body.classList.remove("streaming"));
+  }
+
   /* --- Commands --------------------------------------------------------- */
 
   function csrfToken() {
@@ -417,5 +488,6 @@
     refreshCommands().catch(report);
     refreshers.push(refreshCharts, refreshCommands);
   }
+  startStream();
   startPolling(refreshers, config.pollSeconds);
 })();
