@@ -18,10 +18,11 @@ broker_port=$(free_port)
 start=$(date +%s)
 git clone -q "$source_dir" "$work/autoforge"
 cd "$work/autoforge"
+# Its own process group, so that the SIGTERM at the end reaches every process bin/run started.
 PIP_NO_CACHE_DIR=1 MQTT_PORT="$broker_port" ADDRESS="127.0.0.1:$http_port" \
-    bin/run --demo > "$work/run.log" 2>&1 &
+    setsid bin/run --demo > "$work/run.log" 2>&1 &
 run_pid=$!
-trap 'kill -INT $run_pid 2>/dev/null; wait $run_pid 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill -TERM -- -$run_pid 2>/dev/null; wait $run_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
 online() {
     curl -sf "http://127.0.0.1:$http_port/api/devices" 2>/dev/null |

@@ -407,9 +407,16 @@ class Client:
 
     def get(self, path: str) -> tuple[float, int, int, int]:
         """Milliseconds, status, bytes and lines of one response, read to its end."""
-        started = time.perf_counter()
-        self.connection.request("GET", path)
-        response = self.connection.getresponse()
+        try:
+            started = time.perf_counter()
+            self.connection.request("GET", path)
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionError):
+            # The server closed the idle connection (keep-alive timeout): again, anew.
+            self.connection.close()
+            started = time.perf_counter()
+            self.connection.request("GET", path)
+            response = self.connection.getresponse()
         size = lines = 0
         while block := response.read(1 << 20):
             size += len(block)
