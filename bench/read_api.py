@@ -46,19 +46,24 @@ def configure(args: argparse.Namespace) -> Path | None:
     else:
         folder = Path(tempfile.mkdtemp(prefix="autoforge-bench-"))
         url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    django_environment(url, log_level="ERROR")
+    return folder
+
+
+def django_environment(url: str, *, log_level: str) -> None:
+    """The settings every read bench runs with: ``url``, no throttling, public reads."""
     os.environ.update(
         DATABASE_URL=url,
         DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or "bench-only",
         DJANGO_SETTINGS_MODULE="autoforge.settings",
         DJANGO_DEBUG="false",
         LOG_FILE="",
-        LOG_LEVEL="ERROR",
+        LOG_LEVEL=log_level,
         API_THROTTLE_ANON="",
         API_THROTTLE_USER="",
         API_READS_REQUIRE_AUTH="false",
     )
     sys.path.insert(0, str(PROJECT_DIR))
-    return folder
 
 
 def fill(rows: int, devices: int, interval: float) -> float:

@@ -45,6 +45,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import read_api  # bench/ is not a package: found through the path above
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEVICES = 200
 BUSY = "press-000"
@@ -92,18 +96,7 @@ def configure(args: argparse.Namespace) -> Path | None:
     else:
         folder = Path(tempfile.mkdtemp(prefix="autoforge-read-side-"))
         url = f"sqlite:///{folder / 'bench.sqlite3'}"
-    os.environ.update(
-        DATABASE_URL=url,
-        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or "bench-only",
-        DJANGO_SETTINGS_MODULE="autoforge.settings",
-        DJANGO_DEBUG="false",
-        LOG_FILE="",
-        LOG_LEVEL="WARNING",
-        API_THROTTLE_ANON="",
-        API_THROTTLE_USER="",
-        API_READS_REQUIRE_AUTH="false",
-    )
-    sys.path.insert(0, str(PROJECT_DIR))
+    read_api.django_environment(url, log_level="WARNING")
     return folder
 
 

@@ -59,16 +59,9 @@ def rollup_values(readings: Iterable[Reading]) -> dict[tuple[int, str, int], lis
                 values[index + 1] = x
             if x > values[index + 2]:
                 values[index + 2] = x
-    fleet: dict[int, list] = {}
-    for (_, bucket), values in minutes.items():
-        merged = fleet.get(bucket)
-        if merged is None:
-            fleet[bucket] = list(values)
-        else:
-            merge_values(merged, values)
     return rollup_values_from_minutes(
-        [(device_id, bucket, *values) for (device_id, bucket), values in minutes.items()]
-        + [(FLEET, bucket, *values) for bucket, values in fleet.items()]
+        ((device_id, bucket, *values) for (device_id, bucket), values in minutes.items()),
+        with_fleet=True,
     )
 
 
@@ -117,17 +110,21 @@ def _minute_sql(vendor: str) -> str:
     return "CAST(strftime('%%s', substr(\"timestamp\", 1, 19)) AS INTEGER) / 60 * 60"
 
 
-def rollup_values_from_minutes(minutes: Iterable[tuple]) -> dict[tuple[int, str, int], list]:
-    """Every period's rollup values from minute rows ``(device_id, bucket, *VALUE_COLUMNS)``."""
+def rollup_values_from_minutes(
+    minutes: Iterable[tuple], *, with_fleet: bool = False
+) -> dict[tuple[int, str, int], list]:
+    """Every period's rollup values from minute rows ``(device_id, bucket, *VALUE_COLUMNS)``;
+    ``with_fleet``: each minute also goes into the fleet's rows."""
     result: dict[tuple[int, str, int], list] = {}
     for device_id, bucket, *values in minutes:
-        for period in PERIODS:
-            key = (period, device_id, bucket - bucket % period)
-            merged = result.get(key)
-            if merged is None:
-                result[key] = list(values)
-            else:
-                merge_values(merged, values)
+        for owner in (device_id, FLEET) if with_fleet else (device_id,):
+            for period in PERIODS:
+                key = (period, owner, bucket - bucket % period)
+                merged = result.get(key)
+                if merged is None:
+                    result[key] = list(values)
+                else:
+                    merge_values(merged, values)
     return result
 
 

@@ -4,7 +4,9 @@ database. And the same view under WSGI (the test client, as ``runserver``)."""
 
 from __future__ import annotations
 
+import json
 import threading
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -67,9 +69,6 @@ def test_readings_stored_after_the_request_arrive_as_events(request, server, pub
 
 
 def server_json(server: WebServer, path: str) -> dict:
-    import json
-    import urllib.request
-
     with urllib.request.urlopen(server.url + path, timeout=10) as answer:
         return json.load(answer)
 

@@ -89,10 +89,13 @@
 
   const fleetBody = document.querySelector("#fleet-table tbody");
 
+  function existingFleetRow(deviceId) {
+    return Array.from(fleetBody.rows).find((row) => row.dataset.deviceId === deviceId) || null;
+  }
+
   function fleetRow(deviceId) {
-    for (const row of fleetBody.rows) {
-      if (row.dataset.deviceId === deviceId) return row;
-    }
+    const existing = existingFleetRow(deviceId);
+    if (existing) return existing;
     const row = element("tr");
     row.dataset.deviceId = deviceId;
     const fields = ["device_id", "state", "last_seen"].concat(METRICS, ["reading_count"]);
@@ -325,7 +328,7 @@
   }
 
   function updateFleetRow(reading) {
-    const row = Array.from(fleetBody.rows).find((r) => r.dataset.deviceId === reading.device_id);
+    const row = existingFleetRow(reading.device_id);
     if (!row) return false;
     const cell = (field) => row.querySelector('[data-field="' + field + '"]');
     cell("state").replaceChildren(element("span", "badge online", "online"));
