@@ -94,10 +94,18 @@ class IngestProcess:
         return self.process.pid
 
     def terminate(self, *, timeout: float = 30.0) -> int:
-        """SIGTERM, then the exit code."""
+        """SIGTERM, then the exit code; a process still running after
+        ``timeout`` seconds is killed and the test fails with its log."""
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise AssertionError(
+                f"mqtt_ingest did not exit within {timeout:.0f} s of SIGTERM:\n{self.log()[-20000:]}"
+            ) from None
 
     def stop(self, *, timeout: float = 15.0) -> int | None:
         """SIGTERM, then SIGKILL if it has not exited within ``timeout``; its exit code."""

@@ -20,8 +20,8 @@ def test_two_workers_split_one_stream(request, mosquitto, subprocess_env, tmp_pa
     publisher.publish(readings(1000, device_id="a") + readings(1000, device_id="b"))
 
     wait_until(lambda: SensorReading.objects.count() == 2000, what="all 2000 readings")
-    assert first.terminate() == 0
-    assert second.terminate() == 0
+    assert first.terminate() == 0, first.log()[-20000:]
+    assert second.terminate() == 0, second.log()[-20000:]
     workers = {worker.client_id: worker for worker in IngestWorker.objects.all()}
     assert workers["w1"].stored > 0
     assert workers["w2"].stored > 0

@@ -9,11 +9,13 @@ acknowledges it, disconnects and exits 0.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import queue
 import signal
 import socket
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -38,6 +40,11 @@ IDLE_WAIT_SECONDS = 0.1  # the outbox wants a tick at least this often
 # throughput at 20k messages a second), and 2 ms is nothing to a batch.
 GATHER_SECONDS = 0.002
 SHUTDOWN_FLUSH_SECONDS = 5.0  # past this, exit without acknowledging; the broker redelivers
+# A stop that has not ended this long after the signal is stuck somewhere: the
+# stacks of every thread go to stderr and the process exits (status 1), well
+# before systemd's TimeoutStopSec=30 would SIGKILL it without a word. Nothing
+# unacknowledged is lost: the broker delivers it again.
+SHUTDOWN_WATCHDOG_SECONDS = 20.0
 ERROR_LOG_INTERVAL_SECONDS = 30.0
 
 
@@ -60,6 +67,8 @@ class Command(BaseCommand):
 
     def on_signal(self, signum: int, frame: object) -> None:
         logger.info("Received %s, finishing...", signal.Signals(signum).name)
+        if not self.shutdown:
+            faulthandler.dump_traceback_later(SHUTDOWN_WATCHDOG_SECONDS, exit=True, file=sys.stderr)
         self.shutdown = True
 
     # --- set-up ------------------------------------------------------------------
