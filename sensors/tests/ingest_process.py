@@ -103,9 +103,8 @@ class IngestProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
-            raise AssertionError(
-                f"mqtt_ingest did not exit within {timeout:.0f} s of SIGTERM:\n{self.log()[-20000:]}"
-            ) from None
+            message = f"mqtt_ingest did not exit within {timeout:.0f} s of SIGTERM"
+            raise AssertionError(f"{message}:\n{self.log()[-20000:]}") from None
 
     def stop(self, *, timeout: float = 15.0) -> int | None:
         """SIGTERM, then SIGKILL if it has not exited within ``timeout``; its exit code."""
