@@ -98,6 +98,21 @@ try:
     # older than this many days; 0 keeps them forever.
     READINGS_RETENTION_DAYS = env.int("READINGS_RETENTION_DAYS", 0, minimum=0)
 
+    # Alarms (CONTRACT §3 v2): each raise and clear is POSTed to this URL when
+    # set, signed with HMAC-SHA256 under the secret; retried with exponential
+    # backoff (at most ALARM_WEBHOOK_MAX_BACKOFF_SECONDS apart) until delivered
+    # or ALARM_WEBHOOK_GIVE_UP_SECONDS after the alarm changed.
+    ALARM_WEBHOOK_URL = env.str("ALARM_WEBHOOK_URL", "")
+    ALARM_WEBHOOK_SECRET = env.str("ALARM_WEBHOOK_SECRET", "")
+    if ALARM_WEBHOOK_URL and not re.match(r"https?://[^/\s]+", ALARM_WEBHOOK_URL):
+        raise SettingError("ALARM_WEBHOOK_URL", "must be an http:// or https:// URL")
+    if ALARM_WEBHOOK_URL and not ALARM_WEBHOOK_SECRET:
+        raise SettingError("ALARM_WEBHOOK_SECRET", "must be set when ALARM_WEBHOOK_URL is")
+    ALARM_WEBHOOK_TIMEOUT_SECONDS = env.float("ALARM_WEBHOOK_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+    ALARM_WEBHOOK_MAX_BACKOFF_SECONDS = env.int("ALARM_WEBHOOK_MAX_BACKOFF_SECONDS", 600, minimum=1)
+    ALARM_WEBHOOK_GIVE_UP_SECONDS = env.int("ALARM_WEBHOOK_GIVE_UP_SECONDS", 86400, minimum=3600)
+    ALARM_TOPIC_PREFIX = "alarms"
+
     # Device control (CONTRACT §2)
     COMMAND_TTL_SECONDS = env.int("COMMAND_TTL_SECONDS", 300, minimum=1)
 
@@ -142,6 +157,7 @@ INSTALLED_APPS = [
     "devices",
     "sensors",
     "control",
+    "alarms",  # threshold and offline alarms, evaluated by the ingest
     "dashboard",  # the page at / (HTML; it reads the API from the browser)
 ]
 
