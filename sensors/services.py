@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
+from alarms.evaluation import readings_evaluate
 from devices import services as devices_services
 from devices.services import devices_record
 from sensors.commit_order import readings_write_transaction
@@ -41,6 +42,9 @@ def readings_store(*, readings: Sequence[Reading]) -> StoreResult:
     with readings_write_transaction():
         stored = _readings_insert(_reading_insert, readings, created_at)
         if stored:
+            # Alarms read the registry as it was before this batch (a late
+            # reading moves no alarm), so they go first.
+            readings_evaluate(readings=stored, now=created_at)
             # The registry first, then the rollups: every writer takes the
             # locks in this order (rebuild_rollups too), so none deadlocks.
             devices_record(

@@ -24,8 +24,12 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
+from alarms.offline import offline_alarms_raise
+from alarms.outbox import AlarmOutbox
+from alarms.webhook import WebhookSender
 from control.outbox import CommandOutbox
 from sensors import services
+from sensors.commit_order import readings_write_transaction
 from sensors.ingest import Ingest, IntakeWindow
 from sensors.mqtt import CONNECTED, DISCONNECTED, MESSAGE, PUBLISHED, MqttConnection, MqttOptions
 from sensors.mqtt import shared as shared_filter
@@ -46,6 +50,7 @@ SHUTDOWN_FLUSH_SECONDS = 5.0  # past this, exit without acknowledging; the broke
 # unacknowledged is lost: the broker delivers it again.
 SHUTDOWN_WATCHDOG_SECONDS = 20.0
 ERROR_LOG_INTERVAL_SECONDS = 30.0
+OFFLINE_CHECK_SECONDS = 5.0  # how often silent devices are looked for (offline alarms)
 
 
 class Command(BaseCommand):
@@ -61,6 +66,8 @@ class Command(BaseCommand):
             connections[alias].settings_dict["CONN_MAX_AGE"] = None
         self.setup()
         self.connection.start()
+        if self.webhook is not None:
+            self.webhook.start()
         while not self.shutdown:
             self.run_once()
         self.finish()
@@ -77,6 +84,19 @@ class Command(BaseCommand):
         """Build the units from the settings (``outbox`` replaces the real one in tests)."""
         self.shutdown = getattr(self, "shutdown", False)
         self.outbox = outbox if outbox is not None else self.make_outbox()
+        self.alarm_outbox = AlarmOutbox(topic_prefix=settings.ALARM_TOPIC_PREFIX)
+        self.webhook = (
+            WebhookSender(
+                url=settings.ALARM_WEBHOOK_URL,
+                secret=settings.ALARM_WEBHOOK_SECRET,
+                timeout=settings.ALARM_WEBHOOK_TIMEOUT_SECONDS,
+                max_backoff=settings.ALARM_WEBHOOK_MAX_BACKOFF_SECONDS,
+                give_up=settings.ALARM_WEBHOOK_GIVE_UP_SECONDS,
+            )
+            if settings.ALARM_WEBHOOK_URL
+            else None
+        )
+        self.next_offline_check = 0.0
         self.events: queue.SimpleQueue = queue.SimpleQueue()
         self.window = IntakeWindow(settings.INGEST_MAX_PENDING)
         answer_filter = self.outbox.ack_topic_filter if self.outbox else None
@@ -140,6 +160,7 @@ class Command(BaseCommand):
         self.write_if_due()
         self.acknowledge()
         self.tick_outbox()
+        self.tick_alarms()
         self.heartbeat_if_due()
 
     def take_events(self) -> None:
@@ -180,8 +201,11 @@ class Command(BaseCommand):
     def handle_event(self, event: tuple) -> None:
         kind = event[0]
         if kind == PUBLISHED:
-            if self.outbox is not None:
-                self.guarded("outbox.on_published", self.outbox.on_published, event[1])
+            mine = self.outbox is not None and self.guarded(
+                "outbox.on_published", self.outbox.on_published, event[1]
+            )
+            if not mine:
+                self.guarded("alarm_outbox.on_published", self.alarm_outbox.on_published, event[1])
         elif kind == CONNECTED:
             self.status.connected = True
             self.next_heartbeat = 0.0  # report it now
@@ -190,6 +214,7 @@ class Command(BaseCommand):
             self.next_heartbeat = 0.0
             if self.outbox is not None:
                 self.guarded("outbox.on_disconnect", self.outbox.on_disconnect)
+            self.guarded("alarm_outbox.on_disconnect", self.alarm_outbox.on_disconnect)
 
     def write_if_due(self) -> None:
         if self.ingest.flush_due():
@@ -208,6 +233,24 @@ class Command(BaseCommand):
             return
         publish = self.connection.publish if self.connection.connected else None
         self.guarded("outbox.tick", self.outbox.tick, publish)
+
+    def tick_alarms(self) -> None:
+        """Publish alarm events; every few seconds, raise offline alarms."""
+        publish = self.connection.publish if self.connection.connected else None
+        self.guarded("alarm_outbox.tick", self.alarm_outbox.tick, publish)
+        now = time.monotonic()
+        if now >= self.next_offline_check:
+            self.next_offline_check = now + OFFLINE_CHECK_SECONDS
+            self.guarded("offline alarms", self._offline_alarms_raise)
+
+    @staticmethod
+    def _offline_alarms_raise() -> None:
+        close_old_connections()
+        # Under the readings' lock: never for a device whose reading is being committed.
+        with readings_write_transaction():
+            offline_alarms_raise(
+                now=timezone.now(), offline_after_seconds=settings.DEVICE_OFFLINE_AFTER_SECONDS
+            )
 
     def heartbeat_if_due(self) -> None:
         now = time.monotonic()
@@ -278,6 +321,8 @@ class Command(BaseCommand):
                 self.ingest.unwritten,
             )
         self.acknowledge()
+        if self.webhook is not None:
+            self.webhook.stop()
         self.connection.stop()
         self.status.connected = False
         self.heartbeat()
