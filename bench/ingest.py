@@ -11,11 +11,13 @@ measures, on the same stream of readings from a paho publisher at full speed
       a counter in on_message), first publish to last message received;
   (b) mqtt_ingest end to end, first publish to last row committed;
 
-then prints both rates, their ratio, whether every reading was stored exactly
-once, the publish-to-visible latency (p50/p95) at 10 messages/s, and the
-ingest's peak memory (VmHWM). The database given is migrated; the bench only
-adds readings of its own devices (``bench-<run>-<n>``) and leaves them there:
-use a scratch database.
+then prints both rates, their ratio (with ``--rules N``, also for (b) with N
+alarm rules enabled: one of them raises and clears an alarm on about one
+reading in 13 of each device, the others watch thresholds never reached),
+whether every reading was stored exactly once, the publish-to-visible
+latency (p50/p95) at 10 messages/s, and the ingest's peak memory (VmHWM).
+The database given is migrated; the bench only adds readings of its own
+devices (``bench-<run>-<n>``) and leaves them there: use a scratch database.
 """
 
 from __future__ import annotations
@@ -166,6 +168,41 @@ def measure_bare_subscriber(broker, count: int, prefix: str) -> tuple[float, flo
 # --- (b) mqtt_ingest ------------------------------------------------------------------------
 
 
+def alarm_rules_create(count: int) -> None:
+    """``count`` enabled rules for every device: the first fires on gas 412 (one
+    reading in 13) and clears at 406 or below; the rest never fire."""
+    from alarms.models import AlarmRule
+
+    metrics = ["temperature", "vibration", "gas", "power"]
+    rules = [
+        AlarmRule(
+            name=f"bench {n}",
+            metric=metrics[n % 4],
+            operator=">" if n % 2 else "<",
+            threshold=1e6 if n % 2 else -1e6,
+            severity="warning",
+        )
+        for n in range(1, count)
+    ]
+    rules.append(
+        AlarmRule(
+            name="bench gas",
+            metric="gas",
+            operator=">",
+            threshold=411.5,
+            clear_threshold=406,
+            severity="minor",
+        )
+    )
+    AlarmRule.objects.bulk_create(rules)
+
+
+def alarm_rules_delete() -> None:
+    from alarms.models import AlarmRule
+
+    AlarmRule.objects.filter(name__startswith="bench ").delete()
+
+
 def ingest_env(broker, database_url: str, client_id: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -289,6 +326,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000, help="messages per throughput run")
     parser.add_argument("--latency-seconds", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3, help="(a)/(b) pairs to run")
+    parser.add_argument("--rules", type=int, default=0, help="also measure with N alarm rules")
     parser.add_argument("--publish", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publish:
@@ -324,7 +362,9 @@ def main() -> None:
         # Alternate (a) and (b) so that both see the same machine: it is
         # shared and noisy, so compare the ratio of each round.
         env = ingest_env(broker, database_url, f"bench-{run}")
+        alarm_rules_delete()
         ratios = []
+        ruled_ratios = []
         for round_number in range(1, args.rounds + 1):
             limit, bare_cpu = measure_bare_subscriber(
                 broker, args.count, f"bare{round_number}-{run}"
@@ -349,7 +389,29 @@ def main() -> None:
             )
             print(f"    ingest: {result['summary']}; exit code {result['exit']}")
             print(f"    ingest peak memory (VmHWM): {result['peak_mib']:.0f} MiB")
+            if args.rules:
+                from alarms.models import Alarm
+
+                alarm_rules_create(args.rules)
+                alarms_before = Alarm.objects.count()
+                prefix = f"rules{round_number}-{run}"
+                ruled = measure_ingest(broker, env, args.count, prefix, workdir / "ingest.log")
+                alarm_rules_delete()
+                ruled_ratios.append(ruled["rate"] / limit)
+                ok = ruled["stored"] == ruled["distinct"] == args.count
+                print(
+                    f"(b) with {args.rules} alarm rules:        {ruled['rate']:8.0f} msg/s "
+                    f"= {ruled_ratios[-1]:.2f} x the limit, "
+                    f"{ruled['cpu_per_message'] * 1e6:.0f} µs CPU per message, "
+                    f"{Alarm.objects.count() - alarms_before} alarms; "
+                    f"{'nothing lost, nothing duplicated' if ok else 'MISMATCH'}"
+                )
         print(f"ratio, median of {args.rounds} rounds: {statistics.median(ratios):.2f}")
+        if ruled_ratios:
+            print(
+                f"ratio with {args.rules} alarm rules, median of {args.rounds} rounds: "
+                f"{statistics.median(ruled_ratios):.2f}"
+            )
         latencies = measure_latency(
             broker, env, args.latency_seconds, f"lat-{run}", workdir / "ingest.log"
         )
