@@ -32,22 +32,28 @@ def test_requests_are_summed_over_the_workers(subprocess_env, tmp_path) -> None:
     stale = folder / "counter_999999.db"
     stale.write_bytes(b"left by an earlier master")
     env = {**subprocess_env, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
-    sent = 60
+    sent = 0
 
     with web_server_running(env, tmp_path / "web.log", workers=2) as server:
         assert not stale.exists()  # cleared when the master started
+        # Bursts of concurrent requests until both workers have answered some
+        # (a worker's counter file appears with its first count).
         with ThreadPoolExecutor(max_workers=8) as pool:
-            statuses = list(pool.map(get, [f"{server.url}/api/health"] * sent))
-        assert statuses == [200] * sent
+            for _ in range(20):
+                statuses = list(pool.map(get, [f"{server.url}/api/health"] * 30))
+                assert statuses == [200] * 30
+                sent += 30
+                if len(list(folder.glob("counter_*.db"))) == 2:
+                    break
+        workers_that_counted = len(list(folder.glob("counter_*.db")))
         # Each answer, from either worker, holds every worker's count.
         counts = {
             sample_value(scrape(f"{server.url}/metrics"), REQUESTS, view="health", status="200")
             for _ in range(10)
         }
-        workers_that_counted = {path.name for path in folder.glob("counter_*.db")}
 
+    assert workers_that_counted == 2, server.log()
     assert counts == {sent}
-    assert len(workers_that_counted) == 2, server.log()
 
 
 @pytest.fixture
