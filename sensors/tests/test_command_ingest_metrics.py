@@ -81,6 +81,7 @@ def test_connected_follows_the_broker_and_reconnects_are_counted(mosquitto, metr
     wait_until(lambda: value(metrics_ingest, "autoforge_mqtt_connected") == 1, what="connected 1")
 
     assert value(metrics_ingest, "autoforge_mqtt_reconnects_total") == 1
+    assert metrics_ingest.terminate() == 0  # the metrics server stops with it
 
 
 def test_commands_waiting_for_the_broker_are_the_outbox_depth(mosquitto, metrics_ingest) -> None:
