@@ -201,5 +201,9 @@ def subprocess_env(mosquitto: Broker, transactional_db) -> dict[str, str]:
         DJANGO_SECRET_KEY=env.get("DJANGO_SECRET_KEY") or "test-secret-key",
         LOG_FILE="",
         PYTHONUNBUFFERED="1",
+        # Off, so that several ingest processes of one test (or of tests run
+        # at once) do not compete for the default port; a test that scrapes
+        # gives its process a free port.
+        INGEST_METRICS_ADDRESS="",
     )
     return env

@@ -164,3 +164,34 @@ class EnvReader:
         if value and not re.fullmatch(r"[^/+#\s]+", value):
             raise SettingError(name, f"must not contain '/', '+', '#' or spaces (got {value!r})")
         return value
+
+    def listen_address(self, name: str, default: str) -> tuple[str, int] | None:
+        """``host:port`` (``[::1]:port`` for IPv6) to listen on, or None when empty."""
+        value = self.str(name, default)
+        if not value:
+            return None
+        host, port = parse_listen_address(value)
+        if not host or port is None:
+            raise SettingError(
+                name, f"must be host:port, e.g. 127.0.0.1:9108, or empty for off (got {value!r})"
+            )
+        if not 1 <= port <= 65535:
+            raise SettingError(name, f"has a port outside 1-65535 (got {value!r})")
+        return host, port
+
+    def token(self, name: str) -> str:
+        """A secret sent in an HTTP header: printable ASCII, no spaces (never echoed back)."""
+        value = self.str(name)
+        if value and not re.fullmatch(r"[\x21-\x7e]+", value):
+            raise SettingError(name, "must be printable ASCII without spaces")
+        return value
+
+
+def parse_listen_address(value: str) -> tuple[str, int | None]:
+    """Split ``host:port`` or ``[v6 host]:port``; the port is None when not a number."""
+    host, _, port = value.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        return "", None  # an IPv6 host without brackets: the port is ambiguous
+    return host, int(port) if port.isascii() and port.isdigit() else None

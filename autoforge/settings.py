@@ -81,6 +81,9 @@ try:
     INGEST_MAX_PENDING = env.int("INGEST_MAX_PENDING", 20_000, minimum=1)
     INGEST_HEARTBEAT_SECONDS = env.int("INGEST_HEARTBEAT_SECONDS", 5, minimum=1)
     DEAD_LETTER_MAX_ROWS = env.int("DEAD_LETTER_MAX_ROWS", 10_000, minimum=1)
+    # Where the ingest serves its Prometheus metrics (/metrics); empty: off.
+    # Each ingest worker on a host needs an address of its own.
+    INGEST_METRICS_ADDRESS = env.listen_address("INGEST_METRICS_ADDRESS", "127.0.0.1:9108")
 
     # Device registry (CONTRACT §3 v2): online while a reading came this recently.
     DEVICE_OFFLINE_AFTER_SECONDS = env.int("DEVICE_OFFLINE_AFTER_SECONDS", 600, minimum=1)
@@ -120,6 +123,8 @@ try:
     API_READS_REQUIRE_AUTH = env.bool("API_READS_REQUIRE_AUTH", False)
     API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", "600/min")
     API_THROTTLE_USER = env.str("API_THROTTLE_USER", "")
+    # Bearer token that GET /metrics requires; empty: /metrics is public.
+    METRICS_TOKEN = env.token("METRICS_TOKEN")
     # Reverse proxies in front that append to X-Forwarded-For; 0: the header is ignored.
     API_TRUSTED_PROXIES = env.int("API_TRUSTED_PROXIES", 0, minimum=0)
     for _name, _rate in (
@@ -165,6 +170,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files with hashed names and far-future caching, before anything else.
     "servestatic.middleware.ServeStaticMiddleware",
+    # Counts and times every request past the static files (GET /metrics).
+    "autoforge.http_metrics.HttpMetricsMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

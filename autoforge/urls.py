@@ -1,4 +1,5 @@
-"""Routes: the REST API under /api (one DRF router), its OpenAPI docs and the admin."""
+"""Routes: the REST API under /api (one DRF router), its OpenAPI docs, the admin,
+the Prometheus metrics and the dashboard."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from autoforge.api_docs import SchemaView, SwaggerUIView
+from autoforge.metrics_view import metrics
 from control.views import CommandViewSet
 from sensors.device_views import DeviceViewSet
 from sensors.views import HealthView, SensorReadingViewSet
@@ -22,6 +24,8 @@ urlpatterns = [
     path("api/schema", SchemaView.as_view(), name="schema"),
     path("api/docs", SwaggerUIView.as_view(), name="docs"),
     path("admin/", admin.site.urls),
+    # Prometheus text format; outside /api (not in the schema nor the throttle).
+    path("metrics", metrics, name="metrics"),
     # The dashboard at / and its login/logout (HTML pages).
     path("", include("dashboard.urls")),
 ]

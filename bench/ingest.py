@@ -213,6 +213,7 @@ def ingest_env(broker, database_url: str, client_id: str) -> dict[str, str]:
         DJANGO_SECRET_KEY=env.get("DJANGO_SECRET_KEY") or "bench-secret-key",
         LOG_FILE="",
         PYTHONUNBUFFERED="1",
+        INGEST_METRICS_ADDRESS="",  # several runs may overlap; none is scraped
     )
     return env
 

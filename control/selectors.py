@@ -43,3 +43,8 @@ def commands_overdue_ids(*, now: datetime, limit: int) -> list[int]:
             "id", flat=True
         )[:limit]
     )
+
+
+def commands_pending_count(*, now: datetime) -> int:
+    """Pending commands not yet expired: the outbox's depth, across every worker."""
+    return Command.objects.filter(status=Command.Status.PENDING, expires_at__gt=now).count()

@@ -18,8 +18,10 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,6 +80,37 @@ if not os.environ.get("AUTOFORGE_SETTINGS_CHECKED"):
     if status := settings_status():
         raise SystemExit(status)
     os.environ["AUTOFORGE_SETTINGS_CHECKED"] = "1"
+
+# Prometheus multiprocess mode (autoforge/metrics_view.py): each worker keeps
+# its counters and histograms in files in this folder, and GET /metrics, in
+# whichever worker answers it, adds up every worker's, those of workers
+# recycled since included. Set before any worker imports prometheus_client.
+# Unless the environment names one, a folder of this master's own (under the
+# unit's PrivateTmp), so that two masters on one host never mix their counts.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="autoforge-metrics-")
+    os.environ["AUTOFORGE_METRICS_DIR_OWNED"] = "1"
+
+
+def on_starting(server: Arbiter) -> None:
+    """Start the counts from zero: files of an earlier master would be added in."""
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: Arbiter, worker: Worker) -> None:
+    """A worker is gone: its live gauges go with it (its counters stay in the sums)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Arbiter) -> None:
+    if os.environ.get("AUTOFORGE_METRICS_DIR_OWNED"):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
 
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "uvicorn_worker.UvicornWorker")
 if worker_class.startswith("uvicorn"):

@@ -495,7 +495,11 @@ class Ingest:
         return self.ledger.release()
 
 
+#: How the dead-letter reason of a message the database refused begins.
+COULD_NOT_STORE = "could not be stored after"
+
+
 def _could_not_store(error: BaseException) -> str:
     """The dead-letter reason for a message the database refused."""
     detail = " ".join(str(error).split()) or type(error).__name__
-    return f"could not be stored after {MAX_ATTEMPTS} attempts: {detail}"[:255]
+    return f"{COULD_NOT_STORE} {MAX_ATTEMPTS} attempts: {detail}"[:255]

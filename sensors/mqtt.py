@@ -107,6 +107,11 @@ class MqttConnection:
     def connected(self) -> bool:
         return self._connected
 
+    @property
+    def connections(self) -> int:
+        """Successful connections so far: the first one and every reconnect."""
+        return self._generation
+
     def _make_client(self) -> paho.Client:
         options = self.options
         if options.protocol == "5":

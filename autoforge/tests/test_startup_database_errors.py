@@ -21,7 +21,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 def manage_env(**changes: str) -> dict[str, str]:
     env = dict(os.environ)
+    # No metrics port: ingest processes of other tests may hold the default one.
     env.update(DJANGO_SECRET_KEY="test-secret", DJANGO_DEBUG="false", LOG_FILE="")
+    env.update(INGEST_METRICS_ADDRESS="")
     env.update(changes)
     return env
 

@@ -28,9 +28,16 @@ from alarms.offline import offline_alarms_raise
 from alarms.outbox import AlarmOutbox
 from alarms.webhook import WebhookSender
 from control.outbox import CommandOutbox
+from control.selectors import commands_pending_count
 from sensors import services
 from sensors.commit_order import readings_write_transaction
 from sensors.ingest import Ingest, IntakeWindow
+from sensors.ingest_metrics import (
+    IngestMetrics,
+    IngestSnapshot,
+    address_text,
+    metrics_server_start,
+)
 from sensors.mqtt import CONNECTED, DISCONNECTED, MESSAGE, PUBLISHED, MqttConnection, MqttOptions
 from sensors.mqtt import shared as shared_filter
 from sensors.write_errors import write_error_is_outage
@@ -65,6 +72,7 @@ class Command(BaseCommand):
         for alias in connections:
             connections[alias].settings_dict["CONN_MAX_AGE"] = None
         self.setup()
+        self.start_metrics_server()
         self.connection.start()
         if self.webhook is not None:
             self.webhook.start()
@@ -142,6 +150,41 @@ class Command(BaseCommand):
         )
         self.next_heartbeat = 0.0
         self.error_logged_at: dict[str, float] = {}
+        self.metrics = IngestMetrics(self.metrics_snapshot)
+        self.metrics_server = None
+
+    def start_metrics_server(self) -> None:
+        """Serve the metrics on ``INGEST_METRICS_ADDRESS`` (unless empty).
+
+        An address that cannot be bound (a port in use: most likely a second
+        worker on this host with the same setting) is a configuration error:
+        one line, exit status 2, which the systemd unit does not restart.
+        """
+        address = settings.INGEST_METRICS_ADDRESS
+        if not address:
+            return
+        try:
+            self.metrics_server = metrics_server_start(address, self.metrics.registry)
+        except OSError as error:
+            sys.stderr.write(
+                f"autoforge: configuration error: INGEST_METRICS_ADDRESS cannot be bound "
+                f"({address_text(address)}: {error.strerror or error}); "
+                "each ingest worker on a host needs an address of its own\n"
+            )
+            raise SystemExit(2) from None
+
+    def metrics_snapshot(self) -> IngestSnapshot:
+        """The counts the metrics server reads at scrape time (from its own thread)."""
+        counters = self.ingest.counters
+        return IngestSnapshot(
+            received=counters.received,
+            stored=counters.stored,
+            duplicates=counters.duplicates,
+            rejected=counters.rejected,
+            pending=self.ingest.pending,
+            connected=self.connection.connected,
+            connections=self.connection.connections,
+        )
 
     def make_outbox(self) -> CommandOutbox | None:
         try:
@@ -274,6 +317,8 @@ class Command(BaseCommand):
     def _write_heartbeat(self) -> None:
         close_old_connections()
         services.worker_heartbeat(status=self.status)
+        if self.outbox is not None:
+            self.metrics.commands_pending.set(commands_pending_count(now=timezone.now()))
 
     def guarded(self, what: str, function, *args: object) -> object:
         """Call ``function``; log an exception (with its traceback, at most
@@ -326,6 +371,9 @@ class Command(BaseCommand):
         self.connection.stop()
         self.status.connected = False
         self.heartbeat()
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
         logger.info(
             "Stopped: %d received, %d stored, %d duplicates, %d rejected",
             self.ingest.counters.received,
@@ -336,12 +384,15 @@ class Command(BaseCommand):
 
     # --- the writers ---------------------------------------------------------------
 
-    @staticmethod
-    def store(readings):
-        return services.readings_store(readings=readings)
+    def store(self, readings):
+        started = time.perf_counter()
+        result = services.readings_store(readings=readings)
+        self.metrics.batch_committed(readings, time.perf_counter() - started)
+        return result
 
-    @staticmethod
-    def record(rejected):
-        return services.dead_letter_record(
+    def record(self, rejected):
+        result = services.dead_letter_record(
             rejected=rejected, max_rows=settings.DEAD_LETTER_MAX_ROWS
         )
+        self.metrics.dead_letters_committed(rejected, answer_filter=self.ingest.answer_filter)
+        return result
