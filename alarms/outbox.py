@@ -70,11 +70,6 @@ class AlarmOutbox:
             )
         self._next_poll = 0.0
 
-    @property
-    def depth(self) -> int:
-        """Notifications not yet on the broker."""
-        return AlarmNotification.objects.filter(mqtt_published_at__isnull=True).count()
-
     def _publish_due(self, publish: Callable[[str, bytes], int | None], now: datetime) -> bool:
         due = list(
             AlarmNotification.objects.filter(mqtt_published_at__isnull=True)

@@ -123,6 +123,15 @@ class IngestMetrics:
             registry=self.registry,
         )
 
+        self.alarm_notifications_pending = Gauge(
+            "autoforge_alarm_notifications_pending",
+            "Alarm notifications not delivered yet, by channel (shared by every worker).",
+            ["channel"],
+            registry=self.registry,
+        )
+        for channel in ("mqtt", "webhook"):
+            self.alarm_notifications_pending.labels(channel)  # both series from the start
+
     def batch_committed(self, readings: Sequence[Reading], seconds: float) -> None:
         """Record one committed ``readings_store`` call that took ``seconds``."""
         self.batch_write_seconds.observe(seconds)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from alarms.models import Alarm, AlarmNotification
 from alarms.notifications import notification_add
 from alarms.outbox import AlarmOutbox
+from alarms.selectors import notifications_pending_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +38,10 @@ def test_it_publishes_each_notification_on_its_device_topic_and_marks_it_on_puba
         ("alarms/dev-1", first.body.encode()),
         ("alarms/dev-2", second.body.encode()),
     ]
-    assert outbox.depth == 2
+    assert notifications_pending_counts()["mqtt"] == 2
     assert outbox.on_published(1)
     assert not outbox.on_published(99)
-    assert outbox.depth == 1
+    assert notifications_pending_counts()["mqtt"] == 1
     first.refresh_from_db()
     assert first.mqtt_published_at is not None
 
@@ -68,4 +69,4 @@ def test_nothing_is_published_while_disconnected():
     notification()
     outbox = AlarmOutbox(topic_prefix="alarms")
     outbox.tick(None)
-    assert outbox.depth == 1
+    assert notifications_pending_counts()["mqtt"] == 1

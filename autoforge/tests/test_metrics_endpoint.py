@@ -97,6 +97,18 @@ def test_devices_online_is_what_the_registry_says_now(client, settings) -> None:
     assert sample_value(metrics_text(client), "autoforge_devices_online") == online
 
 
+def test_alarms_active_counts_the_active_alarms_now(client) -> None:
+    from alarms.models import Alarm
+
+    now = timezone.now()
+    for number, status in enumerate(["active", "active", "cleared"]):
+        Alarm.objects.create(
+            kind="offline", device_id=f"d{number}", severity="major", started_at=now, status=status
+        )
+
+    assert sample_value(metrics_text(client), "autoforge_alarms_active") == 2
+
+
 def test_only_get_and_head_are_allowed(client) -> None:
     assert client.post("/metrics").status_code == 405
     assert client.head("/metrics").status_code == 200

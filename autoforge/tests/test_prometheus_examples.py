@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 EXAMPLES = PROJECT_DIR / "deploy" / "prometheus"
 # PromQL's functions and keywords, and the label names the rules group by.
-PROMQL_WORDS = {"sum", "by", "rate", "increase", "job", "reason", "status", "instance"}
+PROMQL_WORDS = {"sum", "max", "by", "rate", "increase", "job", "reason", "status", "instance"}
+PROMQL_WORDS |= {"channel"}
 
 
 def sample_names(text: str) -> set[str]:

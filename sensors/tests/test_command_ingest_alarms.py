@@ -14,6 +14,8 @@ import pytest
 from alarms.documents import alarm_document
 from alarms.models import Alarm, AlarmNotification, AlarmRule, AlarmRuleState, WebhookAttempt
 from alarms.tests.receivers import AlarmSubscriber, WebhookReceiver
+from autoforge.tests.prometheus_text import sample_value, scrape
+from conftest import free_port
 from sensors.models import SensorReading
 from sensors.tests.ingest_process import (
     BASE_TIME,
@@ -26,6 +28,7 @@ from sensors.tests.ingest_process import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SECRET = "webhook-test-secret"
+PENDING = "autoforge_alarm_notifications_pending"
 
 
 def hot_reading(seconds: float, temperature: float, device_id: str = "press-1"):
@@ -180,3 +183,28 @@ def test_the_webhook_gets_every_notification_in_order_once_the_receiver_is_up(
     assert any(code is None and "timed out" in error.lower() for code, error in errors)
     assert (500, "HTTP 500") in errors
     assert sum(n.webhook_attempts for n in notifications) == len(errors)
+
+
+def test_the_ingest_metrics_show_notifications_waiting_for_a_dead_webhook(
+    request, mosquitto, subprocess_env, tmp_path
+):
+    port = free_port()
+    hot_rule()
+    start_ingest(
+        request,
+        subprocess_env,
+        tmp_path / "ingest.log",
+        INGEST_METRICS_ADDRESS=f"127.0.0.1:{port}",
+        ALARM_WEBHOOK_URL=f"http://127.0.0.1:{free_port()}/closed",
+        ALARM_WEBHOOK_SECRET=SECRET,
+    )
+    publisher = open_publisher(request, mosquitto)
+    publisher.publish([hot_reading(0, 85), hot_reading(1, 60)])  # a raise and a clear
+
+    def settled() -> str | None:
+        text = scrape(f"http://127.0.0.1:{port}/metrics")
+        webhook = sample_value(text, PENDING, channel="webhook")
+        mqtt = sample_value(text, PENDING, channel="mqtt")
+        return text if (webhook, mqtt) == (2, 0) else None
+
+    wait_until(settled, what="2 notifications waiting for the webhook, none for MQTT")

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from alarms.offline import offline_alarms_raise
 from alarms.outbox import AlarmOutbox
+from alarms.selectors import notifications_pending_counts
 from alarms.webhook import WebhookSender
 from control.outbox import CommandOutbox
 from control.selectors import commands_pending_count
@@ -319,6 +320,8 @@ class Command(BaseCommand):
         services.worker_heartbeat(status=self.status)
         if self.outbox is not None:
             self.metrics.commands_pending.set(commands_pending_count(now=timezone.now()))
+        for channel, count in notifications_pending_counts().items():
+            self.metrics.alarm_notifications_pending.labels(channel).set(count)
 
     def guarded(self, what: str, function, *args: object) -> object:
         """Call ``function``; log an exception (with its traceback, at most
