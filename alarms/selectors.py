@@ -1,0 +1,36 @@
+"""The reads of alarms and rules that the API and the admin use."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from alarms.models import Alarm, AlarmRule
+
+
+def rule_list() -> QuerySet[AlarmRule]:
+    """Every rule, oldest first."""
+    return AlarmRule.objects.order_by("id")
+
+
+def alarm_get(*, alarm_id: int) -> Alarm | None:
+    """One alarm by id (with the user who acknowledged it), or None."""
+    return Alarm.objects.select_related("acknowledged_by").filter(id=alarm_id).first()
+
+
+def alarm_list(
+    *,
+    status: str | None = None,
+    device_id: str | None = None,
+    severity: str | None = None,
+    acknowledged: bool | None = None,
+) -> QuerySet[Alarm]:
+    """Alarms, newest first (by when they started); each filter given narrows them."""
+    alarms = Alarm.objects.select_related("acknowledged_by")
+    filters = {
+        "status": status,
+        "device_id": device_id,
+        "severity": severity,
+        "acknowledged": acknowledged,
+    }
+    alarms = alarms.filter(**{name: value for name, value in filters.items() if value is not None})
+    return alarms.order_by("-started_at", "-id")
