@@ -21,7 +21,7 @@ _SEMANTICS = "See docs/alarms.md for what a rule means."
 
 class NotFoundSerializer(serializers.Serializer):
     message = serializers.CharField()
-    id = serializers.IntegerField(required=False, help_text="The id asked for, if a number.")
+    id = serializers.IntegerField(required=False, help_text="The id asked for (64-bit).")
 
 
 class AlarmListResponseSerializer(serializers.Serializer):

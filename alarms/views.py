@@ -21,13 +21,23 @@ from alarms.serializers import AlarmListQuerySerializer, AlarmRuleSerializer, Al
 from autoforge.parsers import JSONParser
 from autoforge.permissions import ReadsRequireAuthSetting
 
-_ID_MAX = 2**63  # past a 64-bit id: not found, rather than a database overflow
+
+def _id(pk: str) -> int | None:
+    """The id a path names (``[0-9]+``), or None past a 64-bit id: not found,
+    rather than a database overflow or, past 4300 digits, Python's refusal
+    to read the number (a 500)."""
+    if len(pk.lstrip("0")) > 19:
+        return None
+    value = int(pk)
+    return value if value < 2**63 else None
 
 
 def _not_found(what: str, pk: str) -> Response:
-    return Response(
-        {"message": f"{what} {pk} not found", "id": int(pk)}, status=status.HTTP_404_NOT_FOUND
-    )
+    ident = _id(pk)
+    body = {"message": f"{what} not found"}
+    if ident is not None:
+        body = {"message": f"{what} {ident} not found", "id": ident}
+    return Response(body, status=status.HTTP_404_NOT_FOUND)
 
 
 class AlarmRuleViewSet(GenericViewSet):
@@ -39,13 +49,14 @@ class AlarmRuleViewSet(GenericViewSet):
     lookup_value_regex = r"[0-9]+"
 
     def get_permissions(self) -> list[BasePermission]:
-        if self.action in ("list", "retrieve"):
+        if self.action in ("list", "retrieve", "metadata"):  # metadata: OPTIONS
             return [ReadsRequireAuthSetting()]
         # add_/change_/delete_alarmrule for POST/PATCH/DELETE; 401 when anonymous.
         return [DjangoModelPermissions()]
 
     def _rule(self, pk: str) -> AlarmRule | None:
-        return self.get_queryset().filter(pk=int(pk)).first() if int(pk) < _ID_MAX else None
+        rule_id = _id(pk)
+        return None if rule_id is None else self.get_queryset().filter(pk=rule_id).first()
 
     @openapi.rule_list
     def list(self, request: Request) -> Response:
@@ -89,8 +100,8 @@ class AlarmViewSet(GenericViewSet):
     lookup_value_regex = r"[0-9]+"
 
     def _alarm(self, pk: str) -> Alarm | None:
-        alarm_id = int(pk)
-        return selectors.alarm_get(alarm_id=alarm_id) if alarm_id < _ID_MAX else None
+        alarm_id = _id(pk)
+        return None if alarm_id is None else selectors.alarm_get(alarm_id=alarm_id)
 
     @openapi.alarm_list
     def list(self, request: Request) -> Response:

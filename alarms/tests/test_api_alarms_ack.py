@@ -73,5 +73,11 @@ def test_an_unknown_alarm_is_a_404(acknowledger):
     assert response.json() == {"message": "Alarm 999 not found", "id": 999}
 
 
+def test_an_id_past_64_bits_is_a_404(acknowledger):
+    response = token_client(acknowledger).post(f"/api/alarms/{'9' * 5000}/ack")
+
+    assert response.status_code == 404
+
+
 def test_the_unknown_alarm_is_not_told_to_the_anonymous():
     assert APIClient().post("/api/alarms/999/ack").status_code == 401
