@@ -26,6 +26,9 @@ RULE_FIELDS = (
     "device_id",
     "enabled",
 )
+#: The longest ``for_seconds``: a month of unbroken readings is already more
+#: than any plant condition; past it a typo would make a rule that never fires.
+FOR_SECONDS_MAX = 30 * 86400
 
 
 def clear_threshold_problem(*, operator: str, threshold: float, clear: float | None) -> str | None:

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from alarms.views import AlarmRuleViewSet, AlarmViewSet
 from autoforge.api_docs import SchemaView, SwaggerUIView
 from autoforge.metrics_view import metrics
 from control.views import CommandViewSet
@@ -17,6 +18,8 @@ router = SimpleRouter(trailing_slash=False)
 router.register("sensors", SensorReadingViewSet, basename="sensors")
 router.register("control", CommandViewSet, basename="command")
 router.register("devices", DeviceViewSet, basename="device")
+router.register("alarm-rules", AlarmRuleViewSet, basename="alarm-rule")
+router.register("alarms", AlarmViewSet, basename="alarm")
 
 urlpatterns = [
     path("api/health", HealthView.as_view(), name="health"),

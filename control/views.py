@@ -8,11 +8,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 from rest_framework import status
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+from autoforge.parsers import JSONParser
 from control import openapi, selectors, services
 from control.permissions import CanSendCommands
 from control.serializers import (
@@ -22,21 +21,11 @@ from control.serializers import (
 )
 
 
-class CommandJSONParser(JSONParser):
-    """DRF's JSON parser, with absurdly nested JSON a 400 rather than a 500."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply") from None
-
-
 class CommandViewSet(GenericViewSet):
     """POST /api/control, GET /api/control, GET /api/control/<id>."""
 
     permission_classes = [CanSendCommands]
-    parser_classes = [CommandJSONParser]
+    parser_classes = [JSONParser]
     serializer_class = CommandSerializer
     lookup_value_regex = r"[0-9]+"
 

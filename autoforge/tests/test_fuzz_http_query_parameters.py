@@ -32,6 +32,7 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 
+from alarms.tests.factories import add_alarm, add_rule
 from autoforge.tests.fuzz_http import assert_closed, fuzz_settings, rolled_back
 from control import services as control_services
 from control.models import Command
@@ -54,6 +55,11 @@ FUZZED_ROUTES = {
     "api/^sensors/stream$": "/api/sensors/stream",
     "api/^devices$": "/api/devices",
     "api/^devices/(?P<device_id>[^/]+)$": "/api/devices/{id}",
+    "api/^alarm-rules$": "/api/alarm-rules",
+    "api/^alarm-rules/(?P<pk>[0-9]+)$": "/api/alarm-rules/{id}",
+    "api/^alarms$": "/api/alarms",
+    "api/^alarms/(?P<pk>[0-9]+)$": "/api/alarms/{id}",
+    "api/^alarms/(?P<pk>[0-9]+)/ack$": "/api/alarms/{id}/ack",  # POST only: a GET is refused
     "api/schema": "/api/schema",
     "api/docs": "/api/docs",
 }
@@ -67,11 +73,14 @@ PARAMETERS = (
     "interval",
     "tz",
     "online",
+    "status",
+    "severity",
+    "acknowledged",
 )
 REQUIRED_PARAMETERS = {"interval"}  # /api/sensors/aggregate
 # Parameters read as integers, and the paths that echo them back.
 INTEGER_PARAMETERS = ("limit", "offset")
-ECHOING_PATHS = ("/api/sensors/history", "/api/control")
+ECHOING_PATHS = ("/api/sensors/history", "/api/control", "/api/alarms")
 DEVICE_ID_ECHOING_PATHS = (
     "/api/sensors/aggregate",
     "/api/sensors/history",
@@ -112,6 +121,10 @@ valid_values = st.sampled_from(
         "1d",
         "true",
         "false",
+        "active",
+        "cleared",
+        "critical",
+        "major",
         "UTC",
         "Europe/Berlin",
         "Asia/Kolkata",
@@ -267,7 +280,7 @@ def _user_with_token(username: str, codename: str) -> str:
 
 @pytest.fixture
 def world(settings) -> dict[str, str]:
-    """Readings, commands and two tokens; no rate limit for the fuzz loop."""
+    """Readings, commands, alarms and two tokens; no rate limit for the fuzz loop."""
     settings.API_THROTTLE_ANON = ""
     settings.API_THROTTLE_USER = ""
     for second in range(5):
@@ -301,6 +314,9 @@ def world(settings) -> dict[str, str]:
             Command.objects.filter(id=broken.id).update(status="failed", detail=["\ud800"])
     except DatabaseError:
         pass
+    rule = add_rule(device_id="press-1")
+    add_alarm(rule=rule, device_id="press-1")
+    add_alarm(device_id="press-2", status="cleared", acknowledged=True)
     return {**keys, "seeded": str(plain.id), "broken": str(broken.id)}
 
 

@@ -4,8 +4,9 @@ schemathesis reads the document from the application, in process, and sends
 each operation a bounded number of generated requests, derandomized so that a
 run is repeatable: no answer may be a 5xx, and every answer must be documented
 (status code, content type, body). The requests carry the token of a user
-allowed to send commands, and the database holds readings, a device and a
-command, so that the 200 bodies are checked with data in them.
+allowed to send commands, change alarm rules and acknowledge alarms, and the
+database holds readings, a device, a command, an alarm rule and its alarm, so
+that the 200 bodies are checked with data in them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
+from alarms.tests.factories import add_alarm, add_rule
 from autoforge.wsgi import application
 from control.services import command_create
 from sensors.tests.readings_factory import add_reading
@@ -41,14 +43,26 @@ def _no_throttling(settings) -> None:
 def operator_token(transactional_db) -> str:
     """Transactional: the WSGI application commits, and closes connections, as in production.
 
-    A user allowed to send commands, some readings, a device and a command."""
+    A user allowed to send commands and to manage alarms, some readings, a
+    device, a command, a rule and its alarm."""
     user = User.objects.create_user("operator", password="operator-password")
-    user.user_permissions.add(Permission.objects.get(codename="add_command"))
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=[
+                "add_command",
+                "add_alarmrule",
+                "change_alarmrule",
+                "delete_alarmrule",
+                "acknowledge_alarm",
+            ]
+        )
+    )
     for seconds, device_id in enumerate(["press-1", "press-1", "press-2"]):
         add_reading(device_id, seconds=seconds)
     command_create(
         device_id="press-1", command="reboot", parameters={}, created_by=user, ttl_seconds=300
     )
+    add_alarm(rule=add_rule(), device_id="press-1")
     return Token.objects.create(user=user).key
 
 
