@@ -3,7 +3,7 @@
 The page is rendered here with what the registry knows (every device, online
 or offline, last seen), so it is useful without JavaScript; ``dashboard.js``
 then keeps it live and draws the charts from the JSON API (``/api/devices``,
-``/api/sensors/aggregate``, ``/api/control``) like any other client. Nothing
+``/api/sensors/aggregate``, ``/api/control``, ``/api/alarms``) like any other client. Nothing
 else of the other apps is imported: the view reads the registry's model, and
 the permissions decide which parts are rendered.
 """
@@ -59,6 +59,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "aggregate": reverse("sensors-aggregate"),
             "stream": reverse("sensors-stream"),
             "commands": reverse("command-list"),
+            "alarms": reverse("alarm-list"),
         },
         "device": selected_id,
         "range": chosen_range,

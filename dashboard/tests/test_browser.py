@@ -19,6 +19,7 @@ from django.contrib.auth.models import Permission, User
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from alarms.models import AlarmRule
 from control.models import Command
 from devices.models import Device
 from sensors.tests.ingest_process import open_publisher, start_ingest, wait_until
@@ -95,6 +96,10 @@ def test_the_fleet_lists_devices_grows_live_and_charts(browser, web_server, inge
     # A new reading through the broker shows without a reload, in the table and
     # the chart, from the stream (/api/sensors/stream): sooner than any poll.
     wait.until(lambda d: "streaming" in d.find_element(By.TAG_NAME, "body").get_attribute("class"))
+    wait.until(lambda d: d.find_element(By.ID, "alarms-summary").text == "0 active")
+    AlarmRule.objects.create(
+        name="press hot", metric="temperature", operator=">", threshold=50, severity="critical"
+    )
     marker = browser.execute_script("return window.performance.timeOrigin;")
     publisher.publish([reading("press-2", 42.42), reading("press-1", 55.5)])
     live = WebDriverWait(browser, LIVE)
@@ -106,6 +111,15 @@ def test_the_fleet_lists_devices_grows_live_and_charts(browser, web_server, inge
     chart = browser.find_element(By.ID, "chart-temperature")
     live.until(lambda d: chart.get_attribute("data-newest-max") == "55.5")
     assert chart.get_attribute("data-buckets") == "11"
+
+    # The reading of 55.5 raised an alarm: the next poll lists it.
+    wait.until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#alarms-table tr[data-device-id='press-1']")
+    )
+    row = browser.find_element(By.CSS_SELECTOR, "#alarms-table tr[data-device-id='press-1']")
+    assert "critical" in row.text
+    assert "press hot (temperature)" in row.text
+    wait.until(lambda d: d.find_element(By.ID, "alarms-summary").text == "1 active")
 
     # Every asset came from this server.
     for url in asset_urls(browser):

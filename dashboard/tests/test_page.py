@@ -112,6 +112,7 @@ def test_settings_reach_the_script_as_a_json_data_block(client):
         "aggregate": "/api/sensors/aggregate",
         "stream": "/api/sensors/stream",
         "commands": "/api/control",
+        "alarms": "/api/alarms",
     }
     assert config["canSendCommands"] is False
 

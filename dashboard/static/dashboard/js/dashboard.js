@@ -5,12 +5,14 @@
  *   GET /api/devices             the fleet table
  *   GET /api/sensors/aggregate   the charts (uPlot, one per metric)
  *   GET/POST /api/control        the device's commands (session + CSRF token)
+ *   GET /api/alarms              the active alarms (polled)
  *
  * Live updates: each reading stored comes from the stream
  *   GET /api/sensors/stream      (EventSource; it resumes by itself after a break)
  * and goes into the fleet table and, for the device shown, into its chart
  * buckets at once (`onReading`). A slower poll (`startPolling`) catches what
- * the stream does not carry: a device going offline, a command's status.
+ * the stream does not carry: a device going offline, a command's status,
+ * the active alarms.
  * No inline code anywhere: the page's settings come from a JSON data block.
  */
 (function () {
@@ -458,6 +460,59 @@
     });
   }
 
+  /* --- Active alarms ----------------------------------------------------- */
+
+  const SEVERITY_ORDER = { critical: 0, major: 1, minor: 2, warning: 3 };
+
+  function alarmName(alarm) {
+    if (alarm.kind === "offline") return "offline";
+    return (alarm.rule || "rule #" + alarm.rule_id) + " (" + alarm.metric + ")";
+  }
+
+  function renderAlarms(alarms) {
+    const body = document.querySelector("#alarms-table tbody");
+    const sorted = alarms.slice().sort((a, b) => (SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]) || (b.id - a.id));
+    const rows = sorted.map((alarm) => {
+      const row = element("tr");
+      row.dataset.alarmId = String(alarm.id);
+      row.dataset.deviceId = alarm.device_id;
+      row.classList.toggle("selected", alarm.device_id === config.device);
+      const severity = element("td");
+      severity.appendChild(element("span", "badge severity-" + alarm.severity, alarm.severity));
+      row.appendChild(severity);
+      const device = element("td");
+      const link = element("a", "", alarm.device_id);
+      link.href = "?device=" + encodeURIComponent(alarm.device_id);
+      device.appendChild(link);
+      row.appendChild(device);
+      row.appendChild(element("td", "", alarmName(alarm)));
+      row.appendChild(element("td", "num", alarm.kind === "offline" ? "–" : formatNumber(alarm.value)));
+      row.appendChild(element("td", "num", alarm.kind === "offline" ? alarm.threshold + " s" : formatNumber(alarm.threshold)));
+      const since = element("time", "", formatTime(alarm.started_at) + " (" + ago(alarm.started_at) + ")");
+      since.dateTime = alarm.started_at;
+      const sinceCell = element("td");
+      sinceCell.appendChild(since);
+      row.appendChild(sinceCell);
+      row.appendChild(element("td", "", alarm.acknowledged ? "by " + (alarm.acknowledged_by || "?") : "no"));
+      return row;
+    });
+    if (!rows.length) {
+      const empty = element("tr", "empty");
+      const cell = element("td", "", "No active alarm.");
+      cell.colSpan = 7;
+      empty.appendChild(cell);
+      rows.push(empty);
+    }
+    body.replaceChildren(...rows);
+  }
+
+  async function refreshAlarms() {
+    const body = await api(config.urls.alarms + query({ status: "active", limit: 100 }));
+    renderAlarms(body.data);
+    const more = body.count > body.data.length ? " (the newest " + body.data.length + " shown)" : "";
+    document.getElementById("alarms-summary").textContent = body.count + " active" + more;
+  }
+
   /* --- Live updates ------------------------------------------------------ */
 
   function report(error) {
@@ -483,7 +538,8 @@
   }
 
   refreshFleet().catch(report);
-  const refreshers = [refreshFleet];
+  refreshAlarms().catch(report);
+  const refreshers = [refreshFleet, refreshAlarms];
   if (config.device) {
     setUpCharts();
     setUpCommandForm();
