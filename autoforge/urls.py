@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 
 from autoforge.api_docs import SchemaView, SwaggerUIView
 from control.views import CommandViewSet
+from devices.views import DeviceCredentialsView
 from sensors.device_views import DeviceViewSet
 from sensors.views import HealthView, SensorReadingViewSet
 
@@ -18,6 +19,11 @@ router.register("devices", DeviceViewSet, basename="device")
 
 urlpatterns = [
     path("api/health", HealthView.as_view(), name="health"),
+    path(
+        "api/devices/<str:device_id>/credentials",
+        DeviceCredentialsView.as_view(),
+        name="device-credentials",
+    ),
     path("api/", include(router.urls)),
     path("api/schema", SchemaView.as_view(), name="schema"),
     path("api/docs", SwaggerUIView.as_view(), name="docs"),
