@@ -112,7 +112,11 @@ class BrokerAdmin:
             if ours:
                 events.put(("answer", ours))
 
+        def on_disconnect(client, userdata, flags, reason_code, properties) -> None:
+            events.put(("lost", str(reason_code)))
+
         client.on_connect = on_connect
+        client.on_disconnect = on_disconnect
         client.on_subscribe = on_subscribe
         client.on_message = on_message
         try:
@@ -139,6 +143,11 @@ class BrokerAdmin:
                     f"{self.host}:{self.port} within {self.timeout:g} s "
                     "(is it running with deploy/mosquitto.conf?)"
                 ) from None
+            if kind == "lost":
+                raise BrokerAdminError(
+                    f"the broker at {self.host}:{self.port} closed the admin connection "
+                    f"before answering: {value}"
+                )
             if kind == "refused":
                 raise BrokerAdminError(
                     f"the broker at {self.host}:{self.port} refused the admin account "
