@@ -45,7 +45,10 @@ def test_a_provisioned_device_publishes_and_its_readings_are_stored(
     assert str(device.publish("sensors/press-1/data", reading_payload(1))) == "Success"
 
     wait_until(lambda: stored("press-1") == 1, what="the reading of press-1")
-    assert Device.objects.get(device_id="press-1").reading_count == 1
+    registered = Device.objects.get(device_id="press-1")
+    assert registered.reading_count == 1
+    assert registered.first_seen is not None
+    assert registered.last_seen == registered.first_seen
 
 
 def test_a_device_cannot_publish_readings_or_answers_for_another(
