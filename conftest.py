@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -16,10 +17,10 @@ from urllib.parse import quote
 
 import pytest
 
+from autoforge.broker_config import development_config, secure_config
 from autoforge.dev_broker import stop_process
 
 PROJECT_DIR = Path(__file__).resolve().parent
-SHIPPED_BROKER_CONF = PROJECT_DIR / "deploy" / "mosquitto.conf"
 
 
 def free_port() -> int:
@@ -41,7 +42,9 @@ def wait_for_port(port: int, *, timeout: float = 10.0) -> None:
 
 
 class Broker:
-    """A private Mosquitto on a free port, configured as ``deploy/mosquitto.conf``.
+    """A private Mosquitto on a free port, with the delivery settings of
+    ``deploy/mosquitto.conf`` and, as in development, anonymous clients on
+    127.0.0.1 (``SecureBroker``: the shipped access rules too).
 
     Tests stop and start it to inject broker outages; with persistence on,
     sessions and queued messages survive a ``stop()``/``start()``.
@@ -53,14 +56,13 @@ class Broker:
         self.workdir = workdir
         self.conf_path = workdir / "mosquitto.conf"
         self.log_path = workdir / "mosquitto.log"
-        lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true"]
-        lines.append(f"persistence_location {workdir}/")
-        if os.getuid() == 0:
-            lines.append("user root")  # else it drops to 'mosquitto', who cannot write here
-        lines.append(SHIPPED_BROKER_CONF.read_text())
-        lines.append(extra_conf)
-        self.conf_path.write_text("\n".join(lines) + "\n")
+        self.conf_path.write_text(self.config() + extra_conf + "\n")
         self.process: subprocess.Popen | None = None
+
+    def config(self) -> str:
+        return development_config(
+            port=self.port, address=self.host, workdir=self.workdir, as_root=os.getuid() == 0
+        )
 
     def start(self) -> None:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -86,6 +88,46 @@ class Broker:
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+
+class SecureBroker(Broker):
+    """A private Mosquitto with ``deploy/mosquitto.conf`` as shipped (no anonymous
+    clients, the dynamic security plugin) but for its port and security file,
+    which starts with the backend's admin and ingest accounts."""
+
+    ADMIN = ("autoforge-admin", "admin-password")
+    INGEST = ("autoforge-ingest", "ingest-password")
+
+    def config(self) -> str:
+        from devices.dynsec import Topics, security_file
+
+        self.security_file = self.workdir / "dynamic-security.json"
+        document = security_file(
+            admin_username=self.ADMIN[0],
+            admin_password=self.ADMIN[1],
+            ingest_username=self.INGEST[0],
+            ingest_password=self.INGEST[1],
+            topics=Topics(),
+        )
+        self.security_file.write_text(json.dumps(document))
+        return secure_config(
+            port=self.port,
+            address=self.host,
+            workdir=self.workdir,
+            as_root=os.getuid() == 0,
+            security_file=self.security_file,
+        )
+
+    def settings(self) -> dict[str, str]:
+        """The backend's settings for this broker (environment variables)."""
+        return {
+            "MQTT_BROKER": self.host,
+            "MQTT_PORT": str(self.port),
+            "MQTT_USERNAME": self.INGEST[0],
+            "MQTT_PASSWORD": self.INGEST[1],
+            "MQTT_ADMIN_USERNAME": self.ADMIN[0],
+            "MQTT_ADMIN_PASSWORD": self.ADMIN[1],
+        }
 
 
 class WebServer:
@@ -163,15 +205,33 @@ def _static_files_without_manifest(settings) -> None:
     settings.SERVESTATIC_USE_STATIC_ROOT = False
 
 
-@pytest.fixture
-def mosquitto(tmp_path: Path) -> Iterator[Broker]:
-    """A fresh private broker for one test, stopped afterwards."""
-    broker = Broker(tmp_path)
+def _running(broker: Broker) -> Iterator[Broker]:
     broker.start()
     try:
         yield broker
     finally:
         broker.kill()
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Broker]:
+    """A fresh private broker for one test, stopped afterwards."""
+    yield from _running(Broker(tmp_path))
+
+
+@pytest.fixture
+def secure_mosquitto(tmp_path: Path) -> Iterator[SecureBroker]:
+    """A fresh private broker configured as shipped, stopped afterwards."""
+    yield from _running(SecureBroker(tmp_path))
+
+
+def user_with_permission(username: str, codename: str):
+    """A user (password ``<username>-password``) with one permission, not a superuser."""
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user(username, password=f"{username}-password")
+    user.user_permissions.add(Permission.objects.get(codename=codename))
+    return user
 
 
 def database_url_for_subprocess() -> str:
@@ -190,14 +250,13 @@ def database_url_for_subprocess() -> str:
     return f"{scheme}://{auth}{db.get('HOST') or 'localhost'}{port}/{db['NAME']}"
 
 
-@pytest.fixture
-def subprocess_env(mosquitto: Broker, transactional_db) -> dict[str, str]:
-    """Environment for a ``manage.py`` subprocess: the test database and broker."""
+def environment_for(broker: Broker) -> dict[str, str]:
+    """Environment for a ``manage.py`` subprocess: the test database and ``broker``."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url_for_subprocess(),
-        MQTT_BROKER=mosquitto.host,
-        MQTT_PORT=str(mosquitto.port),
+        MQTT_BROKER=broker.host,
+        MQTT_PORT=str(broker.port),
         DJANGO_SECRET_KEY=env.get("DJANGO_SECRET_KEY") or "test-secret-key",
         LOG_FILE="",
         PYTHONUNBUFFERED="1",
@@ -206,4 +265,18 @@ def subprocess_env(mosquitto: Broker, transactional_db) -> dict[str, str]:
         # gives its process a free port.
         INGEST_METRICS_ADDRESS="",
     )
+    if isinstance(broker, SecureBroker):
+        env.update(broker.settings())
     return env
+
+
+@pytest.fixture
+def subprocess_env(mosquitto: Broker, transactional_db) -> dict[str, str]:
+    """Environment for a ``manage.py`` subprocess: the test database and broker."""
+    return environment_for(mosquitto)
+
+
+@pytest.fixture
+def secure_subprocess_env(secure_mosquitto: SecureBroker, transactional_db) -> dict[str, str]:
+    """The same for the secure broker, with the backend's accounts on it."""
+    return environment_for(secure_mosquitto)

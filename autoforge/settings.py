@@ -59,6 +59,11 @@ try:
     MQTT_USERNAME = env.str("MQTT_USERNAME")
     MQTT_PASSWORD = env.str("MQTT_PASSWORD")
     MQTT_TLS_CA = env.str("MQTT_TLS_CA")
+    # The broker account that manages device accounts over $CONTROL/dynamic-security/v1.
+    MQTT_ADMIN_USERNAME = env.str("MQTT_ADMIN_USERNAME")
+    MQTT_ADMIN_PASSWORD = env.str("MQTT_ADMIN_PASSWORD")
+    if MQTT_ADMIN_USERNAME and not MQTT_ADMIN_PASSWORD:
+        raise SettingError("MQTT_ADMIN_PASSWORD", "must be set when MQTT_ADMIN_USERNAME is")
     if MQTT_TLS_CA and not Path(MQTT_TLS_CA).is_file():
         raise SettingError("MQTT_TLS_CA", f"is not a readable file ({MQTT_TLS_CA!r})")
     MQTT_CLIENT_ID = env.str("MQTT_CLIENT_ID", "autoforge-ingest") or "autoforge-ingest"

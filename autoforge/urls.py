@@ -11,6 +11,7 @@ from alarms.views import AlarmRuleViewSet, AlarmViewSet
 from autoforge.api_docs import SchemaView, SwaggerUIView
 from autoforge.metrics_view import metrics
 from control.views import CommandViewSet
+from devices.views import DeviceCredentialsView
 from sensors.device_views import DeviceViewSet
 from sensors.views import HealthView, SensorReadingViewSet
 
@@ -23,6 +24,11 @@ router.register("alarms", AlarmViewSet, basename="alarm")
 
 urlpatterns = [
     path("api/health", HealthView.as_view(), name="health"),
+    path(
+        "api/devices/<str:device_id>/credentials",
+        DeviceCredentialsView.as_view(),
+        name="device-credentials",
+    ),
     path("api/", include(router.urls)),
     path("api/schema", SchemaView.as_view(), name="schema"),
     path("api/docs", SwaggerUIView.as_view(), name="docs"),

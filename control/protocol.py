@@ -15,7 +15,8 @@ import orjson
 
 from autoforge.storable_json import storable_json_problem
 from autoforge.timefmt import iso_utc
-from devices.identity import device_id_check
+from devices.identity import ack_topic_filter as ack_topic_filter  # the outbox's name for it
+from devices.identity import device_id_check, device_topic
 
 #: A device's answer is a few fields; anything bigger is not one.
 MAX_ANSWER_BYTES = 16 * 1024
@@ -42,21 +43,9 @@ class Rejection:
     reason: str
 
 
-def ack_topic_filter(control_topic: str) -> str:
-    """The filter devices answer on: the command topic with its last level
-    replaced by ``ack`` (``control/+/command`` -> ``control/+/ack``).
-
-    When the device id is the last level (``cmd/+``), ``ack`` is appended.
-    """
-    levels = control_topic.split("/")
-    if levels[-1] == "+":
-        return f"{control_topic}/ack"
-    return "/".join([*levels[:-1], "ack"])
-
-
 def command_topic(control_topic: str, device_id: str) -> str:
     """The topic one device receives its commands on."""
-    return control_topic.replace("+", device_id, 1)
+    return device_topic(control_topic, device_id)
 
 
 def command_payload(

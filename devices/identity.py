@@ -36,3 +36,20 @@ def device_id_check(topic: str, topic_filter: str) -> tuple[str, str]:
     if not DEVICE_ID_RE.fullmatch(device_id):
         return "", DEVICE_ID_RULE
     return device_id, ""
+
+
+def device_topic(topic_filter: str, device_id: str) -> str:
+    """The topic of one device under ``topic_filter``: its ``+`` replaced by the id."""
+    return topic_filter.replace("+", device_id, 1)
+
+
+def ack_topic_filter(control_topic: str) -> str:
+    """The filter devices answer on: the command topic with its last level
+    replaced by ``ack`` (``control/+/command`` -> ``control/+/ack``).
+
+    When the device id is the last level (``cmd/+``), ``ack`` is appended.
+    """
+    levels = control_topic.split("/")
+    if levels[-1] == "+":
+        return f"{control_topic}/ack"
+    return "/".join([*levels[:-1], "ack"])

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from autoforge.broker_config import SHIPPED_CONF, delivery_settings
 from autoforge.config import SettingError
 from autoforge.dev_broker import (
-    SHIPPED_CONF,
     broker_address,
     broker_config,
     is_this_machine,
@@ -52,7 +52,10 @@ def test_the_config_adds_an_anonymous_loopback_listener_to_the_shipped_one(
     assert "allow_anonymous true" in lines
     assert f"persistence_location {tmp_path}/" in lines
     assert "user root" not in lines
-    assert SHIPPED_CONF.read_text() in text
+    assert delivery_settings(SHIPPED_CONF.read_text()) in text
+    assert "max_inflight_messages 10000" in lines
+    assert "allow_anonymous false" not in lines
+    assert not any(line.startswith(("plugin", "listener 1883")) for line in lines)
 
 
 def test_as_root_it_stays_root_to_write_its_folder(tmp_path: Path) -> None:

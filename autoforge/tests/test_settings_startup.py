@@ -96,3 +96,14 @@ def test_debug_can_be_turned_on() -> None:
     result = run_python("-c", _PRINT_DEBUG, DJANGO_DEBUG="true")
 
     assert result.stdout.strip() == "True"
+
+
+def test_an_admin_username_without_its_password_stops_start_up_in_one_line() -> None:
+    result = run_python(
+        "manage.py", "check", MQTT_ADMIN_USERNAME="autoforge-admin", MQTT_ADMIN_PASSWORD=None
+    )
+
+    assert result.returncode != 0
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "MQTT_ADMIN_PASSWORD" in lines[0]

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 
+from conftest import user_with_permission
 from control.outbox import CommandOutbox
 from control.tests.fakes import RecordingPublish
 
@@ -23,17 +24,13 @@ def publish() -> RecordingPublish:
 @pytest.fixture
 def operator(db) -> User:
     """A user allowed to send commands (add_command), not a superuser."""
-    user = User.objects.create_user("operator", password="operator-password")
-    user.user_permissions.add(Permission.objects.get(codename="add_command"))
-    return user
+    return user_with_permission("operator", "add_command")
 
 
 @pytest.fixture
 def viewer(db) -> User:
     """A user allowed to read commands only (view_command)."""
-    user = User.objects.create_user("viewer", password="viewer-password")
-    user.user_permissions.add(Permission.objects.get(codename="view_command"))
-    return user
+    return user_with_permission("viewer", "view_command")
 
 
 @pytest.fixture
