@@ -50,6 +50,7 @@ class Topics:
 
     sensor: str = "sensors/+/data"
     control: str = "control/+/command"
+    alarms: str = "alarms/+"
 
     @property
     def ack(self) -> str:
@@ -81,12 +82,14 @@ def device_acls(device_id: str, topics: Topics) -> list[dict[str, Any]]:
 def ingest_acls(topics: Topics) -> list[dict[str, Any]]:
     """The ingest reads every device's readings and answers, shared or not,
     and publishes commands. Mosquitto checks a shared subscription with its
-    ``$share/<group>/`` prefix, hence the second pattern of each."""
+    ``$share/<group>/`` prefix, hence the second pattern of each. It also
+    publishes the alarm events (a refused publish would cost it its connection)."""
     rules = []
     for topic_filter in (topics.sensor, topics.ack):
         rules.append(acl("subscribePattern", topic_filter))
         rules.append(acl("subscribePattern", f"$share/+/{topic_filter}"))
     rules.append(acl("publishClientSend", topics.control))
+    rules.append(acl("publishClientSend", topics.alarms))
     return rules
 
 

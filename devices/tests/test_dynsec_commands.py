@@ -37,6 +37,7 @@ def test_the_ingest_reads_every_device_shared_or_not_and_sends_commands() -> Non
         ("subscribePattern", "control/+/ack"),
         ("subscribePattern", "$share/+/control/+/ack"),
         ("publishClientSend", "control/+/command"),
+        ("publishClientSend", "alarms/+"),
     }
 
 

@@ -208,3 +208,32 @@ def test_the_ingest_metrics_show_notifications_waiting_for_a_dead_webhook(
         return text if (webhook, mqtt) == (2, 0) else None
 
     wait_until(settled, what="2 notifications waiting for the webhook, none for MQTT")
+
+
+def test_under_the_shipped_broker_config_the_ingest_may_publish_alarm_events(
+    request, secure_mosquitto, secure_subprocess_env, tmp_path
+):
+    """Mosquitto 2.0 closes a connection whose publish it refuses: the ingest's
+    account must be allowed alarms/+, or each alarm would cost it its connection."""
+    from devices.broker_admin import BrokerAdmin
+    from devices.credentials import device_credentials_issue
+    from devices.tests.mqtt_sessions import open_session
+
+    hot_rule()
+    log = tmp_path / "ingest.log"
+    start_ingest(request, secure_subprocess_env, log)
+    admin = BrokerAdmin(
+        host=secure_mosquitto.host,
+        port=secure_mosquitto.port,
+        username=secure_mosquitto.ADMIN[0],
+        password=secure_mosquitto.ADMIN[1],
+    )
+    password = device_credentials_issue(device_id="press-1", broker=admin).password
+    device = open_session(request, secure_mosquitto, "press-1", password)
+    assert str(device.publish(*hot_reading(0, 90))) == "Success"
+
+    wait_until(
+        lambda: AlarmNotification.objects.filter(mqtt_published_at__isnull=False).exists(),
+        what="the alarm event acknowledged by the broker",
+    )
+    assert "Disconnected from the broker" not in log.read_text()
