@@ -87,6 +87,14 @@
     return node;
   }
 
+  function emptyRow(text, columns) {
+    const row = element("tr", "empty");
+    const cell = element("td", "", text);
+    cell.colSpan = columns;
+    row.appendChild(cell);
+    return row;
+  }
+
   /* --- Fleet table ------------------------------------------------------ */
 
   const fleetBody = document.querySelector("#fleet-table tbody");
@@ -137,13 +145,7 @@
     }
     // In the API's order (device_id); a device the registry no longer has goes.
     fleetBody.replaceChildren(...rows);
-    if (!rows.length) {
-      const empty = element("tr", "empty");
-      const cell = element("td", "", "No device has sent a reading yet.");
-      cell.colSpan = 4 + METRICS.length;
-      empty.appendChild(cell);
-      fleetBody.appendChild(empty);
-    }
+    if (!rows.length) fleetBody.appendChild(emptyRow("No device has sent a reading yet.", 4 + METRICS.length));
     document.getElementById("fleet-summary").textContent =
       devices.length + " device" + (devices.length === 1 ? "" : "s") + ", " + online + " online";
     document.getElementById("fleet-updated").textContent = "updated " + new Date().toLocaleTimeString();
@@ -408,13 +410,7 @@
       row.appendChild(element("td", "", command.created_by || ""));
       return row;
     });
-    if (!rows.length) {
-      const empty = element("tr", "empty");
-      const cell = element("td", "", "No commands sent to this device yet.");
-      cell.colSpan = 6;
-      empty.appendChild(cell);
-      rows.push(empty);
-    }
+    if (!rows.length) rows.push(emptyRow("No commands sent to this device yet.", 6));
     body.replaceChildren(...rows);
   }
 
@@ -496,13 +492,7 @@
       row.appendChild(element("td", "", alarm.acknowledged ? "by " + (alarm.acknowledged_by || "?") : "no"));
       return row;
     });
-    if (!rows.length) {
-      const empty = element("tr", "empty");
-      const cell = element("td", "", "No active alarm.");
-      cell.colSpan = 7;
-      empty.appendChild(cell);
-      rows.push(empty);
-    }
+    if (!rows.length) rows.push(emptyRow("No active alarm.", 7));
     body.replaceChildren(...rows);
   }
 
