@@ -60,6 +60,8 @@ FUZZED_ROUTES = {
     "api/^alarms$": "/api/alarms",
     "api/^alarms/(?P<pk>[0-9]+)$": "/api/alarms/{id}",
     "api/^alarms/(?P<pk>[0-9]+)/ack$": "/api/alarms/{id}/ack",  # POST only: a GET is refused
+    # POST and DELETE only: a GET is refused.
+    "api/devices/<str:device_id>/credentials": "/api/devices/{id}/credentials",
     "api/schema": "/api/schema",
     "api/docs": "/api/docs",
 }
