@@ -35,6 +35,11 @@ class Condition:
         """True while an active alarm stays active."""
         return _COMPARE[self.operator](value, self.clear)
 
+    def holds_for_some(self, low: float, high: float) -> bool:
+        """Whether some value of a set whose least is ``low`` and greatest
+        ``high`` satisfies the condition (one comparison for a whole batch)."""
+        return self.holds(high if self.operator in (">", ">=") else low)
+
     def worse(self, value: float, than: float) -> bool:
         return value > than if self.operator in (">", ">=") else value < than
 

@@ -12,8 +12,9 @@ measures, on the same stream of readings from a paho publisher at full speed
   (b) mqtt_ingest end to end, first publish to last row committed;
 
 then prints both rates, their ratio (with ``--rules N``, also for (b) with N
-alarm rules enabled: one of them raises and clears an alarm on about one
-reading in 13 of each device, the others watch thresholds never reached),
+alarm rules enabled: one of them raises an alarm at each temperature spike,
+one reading in 997, and clears it at the next; the others watch thresholds
+never reached),
 whether every reading was stored exactly once, the publish-to-visible
 latency (p50/p95) at 10 messages/s, and the ingest's peak memory (VmHWM).
 The database given is migrated; the bench only adds readings of its own
@@ -48,7 +49,8 @@ FIRST_TIMESTAMP = datetime(2026, 1, 1, tzinfo=UTC)
 def payload(number: int, *, moment: datetime) -> bytes:
     return json.dumps(
         {
-            "temperature": 20.0 + number % 17,
+            # A spike on one reading in 997: what the alarm rules of --rules catch.
+            "temperature": 95.0 if number % 997 == 996 else 20.0 + number % 17,
             "vibration": 1.5,
             "gas": 400.0 + number % 13,
             "power": 250.0,
@@ -169,8 +171,8 @@ def measure_bare_subscriber(broker, count: int, prefix: str) -> tuple[float, flo
 
 
 def alarm_rules_create(count: int) -> None:
-    """``count`` enabled rules for every device: the first fires on gas 412 (one
-    reading in 13) and clears at 406 or below; the rest never fire."""
+    """``count`` enabled rules for every device: one fires on each temperature
+    spike (one reading in 997) and clears at the next reading; the rest never fire."""
     from alarms.models import AlarmRule
 
     metrics = ["temperature", "vibration", "gas", "power"]
@@ -186,11 +188,10 @@ def alarm_rules_create(count: int) -> None:
     ]
     rules.append(
         AlarmRule(
-            name="bench gas",
-            metric="gas",
+            name="bench hot",
+            metric="temperature",
             operator=">",
-            threshold=411.5,
-            clear_threshold=406,
+            threshold=90,
             severity="minor",
         )
     )
@@ -199,8 +200,10 @@ def alarm_rules_create(count: int) -> None:
 
 def alarm_rules_delete() -> None:
     from alarms.models import AlarmRule
+    from alarms.services import rule_delete
 
-    AlarmRule.objects.filter(name__startswith="bench ").delete()
+    for rule in AlarmRule.objects.filter(name__startswith="bench "):
+        rule_delete(rule=rule)
 
 
 def ingest_env(broker, database_url: str, client_id: str) -> dict[str, str]:

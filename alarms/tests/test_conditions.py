@@ -92,3 +92,19 @@ def test_a_clearing_reading_never_raises_in_the_same_step(operator):
     bad, good = (60.0, 40.0) if operator.startswith(">") else (40.0, 60.0)
     track = Track().run(condition, [(at(0), bad), (at(1), good)])
     assert [kind for kind, _, _ in track.events] == ["raised", "cleared"]
+
+
+@pytest.mark.parametrize(
+    ("operator", "low", "high", "expected"),
+    [
+        (">", 10, 80, False),
+        (">", 10, 80.5, True),
+        (">=", 10, 80, True),
+        ("<", 80, 95, False),
+        ("<", 79.9, 95, True),
+        ("<=", 80, 95, True),
+    ],
+)
+def test_a_whole_batch_is_judged_by_its_extremes(operator, low, high, expected):
+    condition = Condition(operator=operator, threshold=80.0, clear=80.0, for_seconds=0)
+    assert condition.holds_for_some(low, high) is expected

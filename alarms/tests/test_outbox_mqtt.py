@@ -41,6 +41,7 @@ def test_it_publishes_each_notification_on_its_device_topic_and_marks_it_on_puba
     assert notifications_pending_counts()["mqtt"] == 2
     assert outbox.on_published(1)
     assert not outbox.on_published(99)
+    outbox.tick(None)  # marks what was acknowledged, even while disconnected
     assert notifications_pending_counts()["mqtt"] == 1
     first.refresh_from_db()
     assert first.mqtt_published_at is not None
@@ -70,3 +71,17 @@ def test_nothing_is_published_while_disconnected():
     outbox = AlarmOutbox(topic_prefix="alarms")
     outbox.tick(None)
     assert notifications_pending_counts()["mqtt"] == 1
+
+
+def test_a_burst_is_claimed_and_marked_a_batch_at_a_time(django_assert_max_num_queries):
+    for number in range(300):
+        notification(f"dev-{number}")
+    outbox, publish = AlarmOutbox(topic_prefix="alarms"), Publisher()
+    with django_assert_max_num_queries(6):
+        outbox.tick(publish)
+    assert len(publish.sent) == 300
+    for mid in range(1, 301):
+        outbox.on_published(mid)
+    with django_assert_max_num_queries(2):
+        outbox.tick(None)
+    assert notifications_pending_counts()["mqtt"] == 0
