@@ -18,22 +18,13 @@ from alarms import openapi, selectors, services
 from alarms.models import Alarm, AlarmRule
 from alarms.permissions import CanAcknowledgeAlarms
 from alarms.serializers import AlarmListQuerySerializer, AlarmRuleSerializer, AlarmSerializer
+from autoforge.api_fields import path_id
 from autoforge.parsers import JSONParser
 from autoforge.permissions import ReadsRequireAuthSetting
 
 
-def _id(pk: str) -> int | None:
-    """The id a path names (``[0-9]+``), or None past a 64-bit id: not found,
-    rather than a database overflow or, past 4300 digits, Python's refusal
-    to read the number (a 500)."""
-    if len(pk.lstrip("0")) > 19:
-        return None
-    value = int(pk)
-    return value if value < 2**63 else None
-
-
 def _not_found(what: str, pk: str) -> Response:
-    ident = _id(pk)
+    ident = path_id(pk)
     body = {"message": f"{what} not found"}
     if ident is not None:
         body = {"message": f"{what} {ident} not found", "id": ident}
@@ -55,7 +46,7 @@ class AlarmRuleViewSet(GenericViewSet):
         return [DjangoModelPermissions()]
 
     def _rule(self, pk: str) -> AlarmRule | None:
-        rule_id = _id(pk)
+        rule_id = path_id(pk)
         return None if rule_id is None else self.get_queryset().filter(pk=rule_id).first()
 
     @openapi.rule_list
@@ -100,7 +91,7 @@ class AlarmViewSet(GenericViewSet):
     lookup_value_regex = r"[0-9]+"
 
     def _alarm(self, pk: str) -> Alarm | None:
-        alarm_id = _id(pk)
+        alarm_id = path_id(pk)
         return None if alarm_id is None else selectors.alarm_get(alarm_id=alarm_id)
 
     @openapi.alarm_list

@@ -89,3 +89,13 @@ class InstantField(serializers.Field):
 
     def to_representation(self, value: datetime) -> str:
         return iso_utc(value)
+
+
+def path_id(pk: str) -> int | None:
+    """The id a path names (``[0-9]+``), or None past a 64-bit id: not found,
+    rather than a database overflow or, past 4300 digits, Python's refusal
+    to read the number (a 500)."""
+    if len(pk.lstrip("0")) > 19:
+        return None
+    value = int(pk)
+    return value if value < 2**63 else None

@@ -11,6 +11,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+from autoforge.api_fields import path_id
 from autoforge.parsers import JSONParser
 from control import openapi, selectors, services
 from control.permissions import CanSendCommands
@@ -66,11 +67,11 @@ class CommandViewSet(GenericViewSet):
 
     @openapi.command_retrieve
     def retrieve(self, request, pk: str) -> Response:
-        command_id = int(pk)
-        command = selectors.command_get(command_id=command_id) if command_id < 2**63 else None
+        command_id = path_id(pk)
+        command = None if command_id is None else selectors.command_get(command_id=command_id)
         if command is None:
-            return Response(
-                {"message": f"Command {pk} not found", "id": command_id},
-                status=status.HTTP_404_NOT_FOUND,
-            )
+            body = {"message": "Command not found"}
+            if command_id is not None:
+                body = {"message": f"Command {command_id} not found", "id": command_id}
+            return Response(body, status=status.HTTP_404_NOT_FOUND)
         return Response(CommandSerializer(command).data)

@@ -43,7 +43,7 @@ def test_it_shows_one_command_with_its_status(viewer):
     assert body["expires_at"].endswith("Z")
 
 
-@pytest.mark.parametrize("command_id", ["999", "99999999999999999999999"])
+@pytest.mark.parametrize("command_id", ["999", "99999999999999999999999", "9" * 5000])
 def test_an_unknown_id_is_404_with_a_message(viewer, command_id):
     response = token_client(viewer).get(f"/api/control/{command_id}")
 
