@@ -497,10 +497,13 @@
   }
 
   async function refreshAlarms() {
-    const body = await api(config.urls.alarms + query({ status: "active", limit: 100 }));
+    const limit = 100;
+    const body = await api(config.urls.alarms + query({ status: "active", limit: limit }));
     renderAlarms(body.data);
-    const more = body.count > body.data.length ? " (the newest " + body.data.length + " shown)" : "";
-    document.getElementById("alarms-summary").textContent = body.count + " active" + more;
+    // "count" is the page's: a full page may not be all of them.
+    const shown = body.data.length;
+    document.getElementById("alarms-summary").textContent =
+      shown < limit ? shown + " active" : "the newest " + limit + " active shown";
   }
 
   /* --- Live updates ------------------------------------------------------ */
