@@ -23,8 +23,8 @@ from typing import Protocol
 from django.db import transaction
 
 from alarms.conditions import Condition, Track
+from alarms.lifecycle import alarm_clear, alarm_raise
 from alarms.models import Alarm, AlarmRule, AlarmRuleState
-from alarms.notifications import notification_add
 from devices.models import Device
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,8 @@ def _rule_apply(
     ).run(condition, values)
     for kind, timestamp, value in track.events:
         if kind == "raised":
-            alarm = Alarm.objects.create(
+            alarm = alarm_raise(
+                now=now,
                 kind=Alarm.Kind.THRESHOLD,
                 rule=rule,
                 rule_name=rule.name,
@@ -169,7 +170,6 @@ def _rule_apply(
                 started_at=timestamp,
                 active_key=Alarm.rule_key(rule.id, device_id),
             )
-            notification_add(alarm=alarm, event="raised", now=now)
         else:
             assert alarm is not None
             alarm_clear(alarm, at=timestamp, now=now)
@@ -187,12 +187,3 @@ def _rule_apply(
     elif state.breach_since != track.breach_since:
         state.breach_since = track.breach_since
         state.save(update_fields=["breach_since"])
-
-
-def alarm_clear(alarm: Alarm, *, at: datetime, now: datetime) -> None:
-    """Clear ``alarm`` (cleared at ``at``) and queue the notification."""
-    alarm.status = Alarm.Status.CLEARED
-    alarm.cleared_at = at
-    alarm.active_key = None
-    alarm.save(update_fields=["status", "cleared_at", "active_key", "value"])
-    notification_add(alarm=alarm, event="cleared", now=now)

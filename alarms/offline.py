@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from alarms.lifecycle import alarm_raise
 from alarms.models import Alarm, Severity
-from alarms.notifications import notification_add
 from devices.models import Device
 
 
@@ -30,7 +30,8 @@ def offline_alarms_raise(*, now: datetime, offline_after_seconds: int) -> int:
     for device_id, last_seen in silent:
         if device_id in already:
             continue
-        alarm = Alarm.objects.create(
+        alarm_raise(
+            now=now,
             kind=Alarm.Kind.OFFLINE,
             rule=None,
             device_id=device_id,
@@ -39,6 +40,5 @@ def offline_alarms_raise(*, now: datetime, offline_after_seconds: int) -> int:
             started_at=last_seen + after,
             active_key=Alarm.offline_key(device_id),
         )
-        notification_add(alarm=alarm, event="raised", now=now)
         raised += 1
     return raised

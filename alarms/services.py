@@ -12,8 +12,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from alarms.lifecycle import alarm_clear
 from alarms.models import Alarm, AlarmRule, AlarmRuleState
-from alarms.notifications import notification_add
 
 RULE_FIELDS = (
     "name",
@@ -73,17 +73,10 @@ def rule_delete(*, rule: AlarmRule) -> None:
         locked.delete()
 
 
-def _clear(alarms) -> int:
+def _clear(alarms) -> None:
     now = timezone.now()
-    cleared = 0
     for alarm in alarms.select_for_update():
-        alarm.status = Alarm.Status.CLEARED
-        alarm.cleared_at = now
-        alarm.active_key = None
-        alarm.save(update_fields=["status", "cleared_at", "active_key"])
-        notification_add(alarm=alarm, event="cleared", now=now)
-        cleared += 1
-    return cleared
+        alarm_clear(alarm, at=now, now=now)
 
 
 def alarm_acknowledge(*, alarm: Alarm, user: AbstractBaseUser) -> Alarm:
