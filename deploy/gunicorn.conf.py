@@ -3,7 +3,8 @@
 Uvicorn workers (ASGI): each runs an event loop, so an open live stream
 (/api/sensors/stream) costs a coroutine, not a worker or a thread, and the
 rest of the API stays responsive while hundreds are open. The other views
-are synchronous; Django runs each on a thread of its own.
+are synchronous; each request of those runs whole on the worker's thread for
+synchronous code (autoforge/asgi.py).
 
 Every value can be overridden from the environment (GUNICORN_BIND,
 GUNICORN_WORKERS, ...), so the systemd unit stays as shipped.
