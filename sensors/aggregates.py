@@ -14,14 +14,13 @@ time buckets (``/api/sensors/aggregate``).
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Max, Min, Q, Sum, Value
-from django.db.models.functions import Mod
+import numpy as np
+from django.db import connection
 
 from sensors.models import ReadingRollup, SensorReading
 from sensors.rollups import DAY, FLEET, HOUR, MINUTE, VALUE_COLUMNS, merge_values
@@ -37,29 +36,50 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Piece = tuple[int, int | None, int | None]
 
 
-def _aggregations(prefix: str = "") -> dict:
-    """``Sum``/``Min``/``Max`` of rollup columns (``prefix`` "") as ``VALUE_COLUMNS``."""
-    fields = {"count": Sum("count")}
-    for metric in METRICS:
-        fields[f"{metric}_sum"] = Sum(f"{metric}_sum")
-        fields[f"{metric}_min"] = Min(f"{metric}_min")
-        fields[f"{metric}_max"] = Max(f"{metric}_max")
-    return fields
+def _select_rollups() -> str:
+    """``SELECT`` of the rollup values (``VALUE_COLUMNS``) summed over rows."""
+    q = connection.ops.quote_name
+    table = q(ReadingRollup._meta.db_table)
+    columns = [f"SUM({q('count')})"] + [
+        f"{part.upper()}({q(f'{metric}_{part}')})"
+        for metric in METRICS
+        for part in ("sum", "min", "max")
+    ]
+    return f"SELECT {', '.join(columns)} FROM {table}"
 
 
-def _raw_aggregations() -> dict:
-    fields = {"count": Count("id")}
-    for metric in METRICS:
-        fields[f"{metric}_sum"] = Sum(metric)
-        fields[f"{metric}_min"] = Min(metric)
-        fields[f"{metric}_max"] = Max(metric)
-    return fields
+def _select_raw() -> str:
+    """``SELECT`` of the ``VALUE_COLUMNS`` of raw readings."""
+    q = connection.ops.quote_name
+    table = q(SensorReading._meta.db_table)
+    columns = ["COUNT(*)"] + [
+        f"{function}({q(metric)})" for metric in METRICS for function in ("SUM", "MIN", "MAX")
+    ]
+    return f"SELECT {', '.join(columns)} FROM {table}"
 
 
-def _values(row: dict) -> list | None:
-    if not row or not row["count"]:
+def _fetch(sql: str, params: Sequence) -> list[tuple]:
+    """Rows as the driver gives them.
+
+    The queries here are written out rather than built by the ORM: building
+    an aggregate of 13 columns costs the ORM about 1.5 ms, 25 times the query
+    (a stats call makes up to five), and its per-value converters took longer
+    than the query for a day of minutes (1,440 rows).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _values(row: Sequence) -> list | None:
+    """A fetched row of ``VALUE_COLUMNS``, or None when it counts nothing.
+
+    The count is a SUM of integers: a decimal on some databases."""
+    if not row or not row[0]:
         return None
-    return [row[column] for column in VALUE_COLUMNS]
+    values = list(row)
+    values[0] = int(values[0])
+    return values
 
 
 def _merge(into: list | None, values: list | None) -> list | None:
@@ -119,27 +139,36 @@ def _pieces(since: int | None, until: int | None, coarsest: int) -> list[Piece]:
     return pieces
 
 
-def _rollup_filter(period: int, ranges: Sequence[tuple[int | None, int | None]], device_id):
-    """Rollup rows of ``period`` in ``ranges``: the device's, or (None) the fleet's."""
-    rows = ReadingRollup.objects.filter(
-        period=period, device_id=FLEET if device_id is None else device_id
-    )
-    condition = Q()
+def _rollup_where(
+    period: int, ranges: Sequence[tuple[int | None, int | None]], device_id: str | None
+) -> tuple[str, list]:
+    """``WHERE`` of rollup rows of ``period`` in ``ranges``, the device's or (None) the fleet's."""
+    q = connection.ops.quote_name
+    bucket = q("bucket")
+    params: list = [period, FLEET if device_id is None else device_id]
+    alternatives = []
     for lo, hi in ranges:
-        part = Q()
+        bounds = []
         if lo is not None:
-            part &= Q(bucket__gte=lo)
+            bounds.append(f"{bucket} >= %s")
+            params.append(lo)
         if hi is not None:
-            part &= Q(bucket__lt=hi)
-        condition |= part
-    return rows.filter(condition)
+            bounds.append(f"{bucket} < %s")
+            params.append(hi)
+        alternatives.append(f"({' AND '.join(bounds) or '1 = 1'})")
+    where = f" WHERE {q('period')} = %s AND {q('device_id')} = %s AND ({' OR '.join(alternatives)})"
+    return where, params
 
 
 def _raw(device_id: str | None, lo: int, hi: int) -> list | None:
-    readings = SensorReading.objects.filter(timestamp__gte=_moment(lo), timestamp__lt=_moment(hi))
+    q = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = f"{_select_raw()} WHERE {q('timestamp')} >= %s AND {q('timestamp')} < %s"
+    params = [adapt(_moment(lo)), adapt(_moment(hi))]
     if device_id is not None:
-        readings = readings.filter(device_id=device_id)
-    return _values(readings.aggregate(**_raw_aggregations()))
+        sql += f" AND {q('device_id')} = %s"
+        params.append(device_id)
+    return _values(_fetch(sql, params)[0])
 
 
 def _by_period(pieces: list[Piece]) -> dict[int, list[tuple[int | None, int | None]]]:
@@ -148,6 +177,18 @@ def _by_period(pieces: list[Piece]) -> dict[int, list[tuple[int | None, int | No
         if period:
             grouped.setdefault(period, []).append((lo, hi))
     return grouped
+
+
+#: The figures of a bucket, after its start.
+FIGURE_KEYS = (
+    "count",
+    *(f"{part}_{metric}" for metric in METRICS for part in ("avg", "min", "max")),
+)
+_BUCKET_KEYS = ("bucket", *FIGURE_KEYS)
+_SUMS = list(range(1, len(VALUE_COLUMNS), 3))  # each metric's sum, then its min and max
+_ADDED = [0, *_SUMS]
+_MINIMA = [index + 1 for index in _SUMS]
+_MAXIMA = [index + 2 for index in _SUMS]
 
 
 @dataclass(frozen=True)
@@ -182,8 +223,8 @@ def readings_stats(
     )
     total = None
     for period, ranges in _by_period(pieces).items():
-        row = _rollup_filter(period, ranges, device_id).aggregate(**_aggregations())
-        total = _merge(total, _values(row))
+        where, params = _rollup_where(period, ranges, device_id)
+        total = _merge(total, _values(_fetch(_select_rollups() + where, params)[0]))
     for period, lo, hi in pieces:
         if not period:
             total = _merge(total, _raw(device_id, lo, hi))
@@ -252,29 +293,46 @@ def readings_buckets(
     if uniform:
         coarsest = min(coarsest, seconds)
     pieces = _pieces(_microseconds(since), _microseconds(until), coarsest)
-    totals: list[list | None] = [None] * len(starts)
-
-    def index_of(second: int) -> int:
-        return bisect_right(starts, second) - 1
-
+    # Every row that adds to a bucket: [bucket or reading second, *VALUE_COLUMNS].
+    rows: list[Sequence] = []
     for period, ranges in _by_period(pieces).items():
-        rows = _rollup_filter(period, ranges, device_id)
-        if uniform and seconds > period:
-            key = ExpressionWrapper(
-                F("bucket") - Mod(F("bucket"), Value(seconds)), output_field=BigIntegerField()
-            )
-        else:
-            key = F("bucket")
-        grouped = rows.annotate(key=key).values("key").annotate(**_aggregations()).order_by()
-        for row in grouped:
-            index = index_of(row["key"])
-            totals[index] = _merge(totals[index], _values(row))
+        where, params = _rollup_where(period, ranges, device_id)
+        bucket = connection.ops.quote_name("bucket")
+        # The bucket a rollup row falls in (readings are from 2000 on: % is a floor).
+        key = f"{bucket} - {bucket} %% {int(seconds)}" if uniform and seconds > period else bucket
+        select = _select_rollups().replace("SELECT ", f"SELECT {key}, ", 1)
+        rows += _fetch(f"{select}{where} GROUP BY {key}", params)
     for period, lo, hi in pieces:
         if not period:
-            index = index_of(lo // 1_000_000)
-            totals[index] = _merge(totals[index], _raw(device_id, lo, hi))
-    return [
-        {"bucket": datetime.fromtimestamp(start, UTC), **Totals(values).as_stats()}
-        for start, values in zip(starts, totals, strict=True)
-        if values is not None
-    ]
+            values = _raw(device_id, lo, hi)
+            if values is not None:
+                rows.append([lo // 1_000_000, *values])
+    return _bucket_figures(starts, rows)
+
+
+def _bucket_figures(starts: list[int], rows: list[Sequence]) -> list[dict]:
+    """The rows (``[second, *VALUE_COLUMNS]``, count > 0) merged into the
+    buckets of ``starts`` they fall in, as the dicts of ``readings_buckets``.
+
+    Merged with numpy, a column at a time: a day of minutes or two months
+    of hours is over a thousand rows, and merging them one by one in Python
+    took longer than fetching them.
+    """
+    if not rows:
+        return []
+    table = np.array(rows, dtype=np.float64)  # counts are exact up to 2**53
+    index = np.searchsorted(np.array(starts, dtype=np.float64), table[:, 0], side="right") - 1
+    order = np.argsort(index, kind="stable")
+    index, table = index[order], table[order, 1:]
+    first = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])  # each bucket's first row
+    merged = np.empty((len(first), len(VALUE_COLUMNS)), dtype=np.float64)
+    merged[:, _ADDED] = np.add.reduceat(table[:, _ADDED], first, axis=0)
+    merged[:, _MINIMA] = np.minimum.reduceat(table[:, _MINIMA], first, axis=0)
+    merged[:, _MAXIMA] = np.maximum.reduceat(table[:, _MAXIMA], first, axis=0)
+    merged[:, _SUMS] /= merged[:, [0]]  # sums to averages
+    buckets = []
+    for start, figures in zip(index[first].tolist(), merged.tolist(), strict=True):
+        figures[0] = int(figures[0])
+        figures.insert(0, datetime.fromtimestamp(starts[start], UTC))
+        buckets.append(dict(zip(_BUCKET_KEYS, figures, strict=True)))
+    return buckets

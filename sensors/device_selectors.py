@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Q
 
 from devices.models import Device
@@ -31,15 +32,29 @@ def device_get(*, device_id: str) -> Device | None:
 
 
 def latest_readings(devices: list[Device]) -> dict[str, dict]:
-    """Each device's newest reading (a ``values()`` row), by device id, in one query."""
+    """Each device's newest reading (a dict of READING_FIELDS), by device id, in one query.
+
+    The query is written out: the ORM took about 20 ms to build this one
+    from 100 ``Q(device_id=..., timestamp=...)`` alternatives, the database
+    a fraction of a millisecond to answer it. ``raw()`` still converts the
+    values as the fields do (aware date-times on every database).
+    """
     keys = [(d.device_id, d.latest_timestamp) for d in devices if d.latest_timestamp]
     if not keys:
         return {}
-    condition = Q()
-    for device_id, timestamp in keys:
-        condition |= Q(device_id=device_id, timestamp=timestamp)
-    rows = SensorReading.objects.filter(condition).values(*READING_FIELDS)
-    return {row["device_id"]: row for row in rows}
+    q = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    fields = [SensorReading._meta.get_field(name) for name in READING_FIELDS]
+    match = f"({q('device_id')} = %s AND {q('timestamp')} = %s)"
+    sql = (
+        f"SELECT {', '.join(q(field.column) for field in fields)}"
+        f" FROM {q(SensorReading._meta.db_table)} WHERE {' OR '.join([match] * len(keys))}"
+    )
+    params = [value for device_id, moment in keys for value in (device_id, adapt(moment))]
+    return {
+        reading.device_id: {name: getattr(reading, name) for name in READING_FIELDS}
+        for reading in SensorReading.objects.raw(sql, params)
+    }
 
 
 def offline_before(*, now: datetime, offline_after_seconds: int) -> datetime:
