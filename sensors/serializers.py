@@ -148,16 +148,21 @@ class SensorReadingSerializer(serializers.BaseSerializer):
     """
 
     def to_representation(self, row: dict) -> dict:
-        return {
-            "id": row["id"],
-            "device_id": row["device_id"],
-            "temperature": row["temperature"],
-            "vibration": row["vibration"],
-            "gas": row["gas"],
-            "power": row["power"],
-            "timestamp": iso_utc(row["timestamp"]),
-            "created_at": iso_utc(row["created_at"]),
-        }
+        return reading_representation(row)
+
+
+def reading_representation(row: dict) -> dict:
+    """A reading's JSON object, from a dict of READING_FIELDS."""
+    return {
+        "id": row["id"],
+        "device_id": row["device_id"],
+        "temperature": row["temperature"],
+        "vibration": row["vibration"],
+        "gas": row["gas"],
+        "power": row["power"],
+        "timestamp": iso_utc(row["timestamp"]),
+        "created_at": iso_utc(row["created_at"]),
+    }
 
 
 class DeviceQuerySerializer(serializers.Serializer):
@@ -184,7 +189,7 @@ class DeviceSerializer(serializers.BaseSerializer):
             "last_seen": None if last_seen is None else iso_utc(last_seen),
             "online": last_seen is not None and last_seen >= self.context["offline_before"],
             "reading_count": device.reading_count,
-            "latest": None if latest is None else SensorReadingSerializer(latest).data,
+            "latest": None if latest is None else reading_representation(latest),
         }
 
 
