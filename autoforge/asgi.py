@@ -21,8 +21,11 @@ One application over two of Django's handlers:
 It also answers the server's lifespan messages (Django's handler refuses
 them, and uvicorn would log that it does not support them).
 
-The settings learn that they serve ASGI, where connections cannot persist per
-thread: PostgreSQL then takes them from a pool (settings.py).
+Database connections: the plain requests share the worker's one thread, so
+its connection persists (``DATABASE_CONN_MAX_AGE``), as under WSGI. Django's
+ASGI handler runs each request on a thread of its own, whose connections
+would be left open: they are closed when such a request ends. The settings
+learn that they serve ASGI: PostgreSQL then takes connections from a pool.
 """
 
 from __future__ import annotations
@@ -32,10 +35,13 @@ import os
 os.environ["AUTOFORGE_SERVED_BY_ASGI"] = "1"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autoforge.settings")
 
+import django
 from django.conf import settings
-from django.core.asgi import get_asgi_application
 from django.core.exceptions import ImproperlyConfigured
+from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished
+from django.db import connections
 from django.utils.module_loading import import_string
 
 from autoforge.buffered_wsgi import BufferedWsgiToAsgi
@@ -87,6 +93,21 @@ class PlainRequestHandler(WSGIHandler):
             settings.MIDDLEWARE = middleware
 
 
+class StreamingRequestHandler(ASGIHandler):
+    """Django's ASGI handler; the connections of each request close when it ends."""
+
+
+def _close_connections(**kwargs: object) -> None:
+    """Close this thread's connections: sent at the end of a request of
+    :class:`StreamingRequestHandler`, on that request's own thread."""
+    connections.close_all()
+
+
+request_finished.connect(
+    _close_connections, sender=StreamingRequestHandler, dispatch_uid="autoforge.asgi"
+)
+
+
 class Application:
     """Routes each HTTP request to ``streaming`` (``streaming_paths``) or ``plain``;
     answers lifespan itself."""
@@ -116,7 +137,9 @@ async def _lifespan(receive, send) -> None:
             return
 
 
-_django = get_asgi_application()  # sets Django up
+django.setup(set_prefix=False)  # as get_asgi_application() does
 application = Application(
-    streaming=_django, plain=BufferedWsgiToAsgi(PlainRequestHandler()), streaming_paths=asgi_paths()
+    streaming=StreamingRequestHandler(),
+    plain=BufferedWsgiToAsgi(PlainRequestHandler()),
+    streaming_paths=asgi_paths(),
 )

@@ -230,20 +230,19 @@ def _database_settings(config: dict) -> dict:
     """Engine-specific options on top of the parsed ``DATABASE_URL``."""
     engine = config["ENGINE"]
     options = config.setdefault("OPTIONS", {})
-    # Persistent connections under WSGI (runserver, the tests, the management
-    # commands): a thread keeps its connection. mqtt_ingest sets its own (None).
-    # Under ASGI (gunicorn's uvicorn workers, autoforge/asgi.py) every request
-    # runs in a context of its own, and a persistent connection would be left
-    # open by each one (Django's docs: disable them under ASGI). There
-    # PostgreSQL takes its connections from a pool (psycopg_pool, in Django
-    # since 5.1); SQLite opens its file per request (tens of microseconds) and
-    # MariaDB connects per request.
-    if SERVED_BY_ASGI:
+    # Persistent connections: a thread keeps its connection. Under WSGI
+    # (runserver, the tests, the management commands) and, under ASGI, for
+    # every request autoforge/asgi.py runs on the worker's one thread for
+    # synchronous code; the requests it gives Django's ASGI handler (stream,
+    # export) run on a thread of their own and close their connections when
+    # they end (autoforge/asgi.py). mqtt_ingest sets its own (None). Under
+    # ASGI, PostgreSQL takes its connections from a pool instead (psycopg_pool,
+    # in Django since 5.1), which persistent connections cannot be combined with.
+    if SERVED_BY_ASGI and engine == "django.db.backends.postgresql":
         config["CONN_MAX_AGE"] = 0
-        if engine == "django.db.backends.postgresql":
-            # With CONN_HEALTH_CHECKS, Django has the pool check a connection
-            # before lending it: one the database dropped never reaches a request.
-            options.setdefault("pool", {"min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE})
+        # With CONN_HEALTH_CHECKS, Django has the pool check a connection
+        # before lending it: one the database dropped never reaches a request.
+        options.setdefault("pool", {"min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE})
     config.setdefault("CONN_MAX_AGE", DATABASE_CONN_MAX_AGE)
     config.setdefault("CONN_HEALTH_CHECKS", True)
     if engine == "django.db.backends.sqlite3":

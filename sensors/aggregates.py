@@ -142,22 +142,29 @@ def _pieces(since: int | None, until: int | None, coarsest: int) -> list[Piece]:
 def _rollup_where(
     period: int, ranges: Sequence[tuple[int | None, int | None]], device_id: str | None
 ) -> tuple[str, list]:
-    """``WHERE`` of rollup rows of ``period`` in ``ranges``, the device's or (None) the fleet's."""
+    """``WHERE`` of rollup rows of ``period`` in ``ranges``, the device's or (None) the fleet's.
+
+    Each alternative repeats the period and the device: SQLite uses the
+    rollups' index for an OR only when every branch names the whole prefix
+    (otherwise it read the device's rows of the period across the whole
+    span: 12 ms instead of 0.3 for two minutes at the ends of 60 days).
+    """
     q = connection.ops.quote_name
     bucket = q("bucket")
-    params: list = [period, FLEET if device_id is None else device_id]
-    alternatives = []
+    prefix = f"{q('period')} = %s AND {q('device_id')} = %s"
+    key = [period, FLEET if device_id is None else device_id]
+    alternatives, params = [], []
     for lo, hi in ranges:
-        bounds = []
+        condition = [prefix]
+        params += key
         if lo is not None:
-            bounds.append(f"{bucket} >= %s")
+            condition.append(f"{bucket} >= %s")
             params.append(lo)
         if hi is not None:
-            bounds.append(f"{bucket} < %s")
+            condition.append(f"{bucket} < %s")
             params.append(hi)
-        alternatives.append(f"({' AND '.join(bounds) or '1 = 1'})")
-    where = f" WHERE {q('period')} = %s AND {q('device_id')} = %s AND ({' OR '.join(alternatives)})"
-    return where, params
+        alternatives.append(f"({' AND '.join(condition)})")
+    return f" WHERE {' OR '.join(alternatives)}", params
 
 
 def _raw(device_id: str | None, lo: int, hi: int) -> list | None:

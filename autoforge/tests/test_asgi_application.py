@@ -12,6 +12,8 @@ from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.wsgi import WSGIRequest
+from django.db import connection
+from django.db.backends.signals import connection_created
 
 from conftest import web_server_running
 
@@ -170,3 +172,63 @@ def test_as_deployed_a_kept_alive_connection_serves_request_after_request(
     assert content_type == "text/event-stream"
     assert "Traceback" not in log
     assert "lifespan" not in log.lower()
+
+
+@async_to_sync
+async def get(application, path: str, query: bytes = b"") -> tuple[int, bytes]:
+    communicator = ApplicationCommunicator(
+        application,
+        {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "query_string": query,
+            "headers": [(b"host", b"testserver")],
+            "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+        },
+    )
+    await communicator.send_input({"type": "http.request", "body": b""})
+    start = await communicator.receive_output(10)
+    body = b""
+    while True:
+        message = await communicator.receive_output(10)
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    await communicator.wait(10)
+    return start["status"], body
+
+
+@pytest.fixture
+def opened(transactional_db):
+    """The database connections opened from now on (any thread)."""
+    wrappers = []
+
+    def record(sender, connection, **kwargs) -> None:
+        wrappers.append(connection)
+
+    connection_created.connect(record)
+    yield wrappers
+    connection_created.disconnect(record)
+
+
+def test_plain_requests_keep_the_thread_s_connection(asgi, opened) -> None:
+    connection.ensure_connection()
+    before = connection.connection
+    opened.clear()
+
+    statuses = [get(asgi.application, "/api/sensors/stats")[0] for _ in range(5)]
+
+    assert statuses == [200] * 5
+    assert opened == []  # no new connection: each request used this thread's
+    assert connection.connection is before
+
+
+def test_a_request_of_the_asgi_handler_closes_its_connections_when_it_ends(asgi, opened) -> None:
+    status, body = get(asgi.application, "/api/sensors/export", b"format=csv")
+
+    assert status == 200
+    assert body.startswith(b"id,device_id,")
+    assert opened  # its own thread connected...
+    assert [wrapper.connection for wrapper in opened] == [None] * len(opened)  # ...and closed
