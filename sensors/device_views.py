@@ -14,7 +14,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from devices.identity import DEVICE_ID_RE
 from sensors import device_selectors, openapi
-from sensors.serializers import DeviceQuerySerializer, DeviceSerializer
+from sensors.serializers import DeviceQuerySerializer, device_representation
 
 
 class DeviceViewSet(GenericViewSet):
@@ -23,34 +23,31 @@ class DeviceViewSet(GenericViewSet):
     lookup_field = "device_id"
     lookup_value_regex = r"[^/]+"
 
-    def _context(self, devices: list) -> dict:
-        return {
-            "offline_before": device_selectors.offline_before(
-                now=timezone.now(), offline_after_seconds=settings.DEVICE_OFFLINE_AFTER_SECONDS
-            ),
-            "latest": device_selectors.latest_readings(devices),
-        }
+    @staticmethod
+    def _offline_before():
+        return device_selectors.offline_before(
+            now=timezone.now(), offline_after_seconds=settings.DEVICE_OFFLINE_AFTER_SECONDS
+        )
 
     @openapi.device_list
     def list(self, request: Request) -> Response:
         query = DeviceQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        context = self._context([])
+        offline_before = self._offline_before()
         devices, total = device_selectors.devices_page(
             online=params["online"],
-            offline_before=context["offline_before"],
+            offline_before=offline_before,
             limit=params["limit"],
             offset=params["offset"],
         )
-        context["latest"] = device_selectors.latest_readings(devices)
         return Response(
             {
                 "count": len(devices),
                 "total": total,
                 "limit": params["limit"],
                 "offset": params["offset"],
-                "data": DeviceSerializer(devices, many=True, context=context).data,
+                "data": [device_representation(d, offline_before=offline_before) for d in devices],
             }
         )
 
@@ -61,4 +58,6 @@ class DeviceViewSet(GenericViewSet):
             device = device_selectors.device_get(device_id=device_id)
         if device is None:
             return Response({"message": "Device not found", "device_id": device_id}, status=404)
-        return Response({"data": DeviceSerializer(device, context=self._context([device])).data})
+        return Response(
+            {"data": device_representation(device, offline_before=self._offline_before())}
+        )

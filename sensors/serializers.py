@@ -6,7 +6,7 @@ Query parameters are validated by small serializers, so a bad value becomes a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -176,21 +176,19 @@ class DeviceQuerySerializer(serializers.Serializer):
         return None if value is None else value == "true"
 
 
-class DeviceSerializer(serializers.BaseSerializer):
-    """A device (CONTRACT §3 v2); the context gives ``offline_before`` and
-    ``latest`` (device id -> reading row)."""
-
-    def to_representation(self, device) -> dict:
-        latest = self.context["latest"].get(device.device_id)
-        last_seen = device.last_seen
-        return {
-            "device_id": device.device_id,
-            "first_seen": None if device.first_seen is None else iso_utc(device.first_seen),
-            "last_seen": None if last_seen is None else iso_utc(last_seen),
-            "online": last_seen is not None and last_seen >= self.context["offline_before"],
-            "reading_count": device.reading_count,
-            "latest": None if latest is None else reading_representation(latest),
-        }
+def device_representation(device: dict, *, offline_before: datetime) -> dict:
+    """A device's JSON object (CONTRACT §3 v2), from a row of
+    ``sensors.device_selectors``; online when last seen at or after ``offline_before``."""
+    latest = device["latest"]
+    first_seen, last_seen = device["first_seen"], device["last_seen"]
+    return {
+        "device_id": device["device_id"],
+        "first_seen": None if first_seen is None else iso_utc(first_seen),
+        "last_seen": None if last_seen is None else iso_utc(last_seen),
+        "online": last_seen is not None and last_seen >= offline_before,
+        "reading_count": device["reading_count"],
+        "latest": None if latest is None else reading_representation(latest),
+    }
 
 
 class IngestWorkerSerializer(serializers.ModelSerializer):
