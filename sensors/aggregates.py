@@ -287,9 +287,12 @@ def readings_buckets(
     until: datetime,
     tz: ZoneInfo,
     device_id: str | None = None,
+    bucket_text: bool = False,
 ) -> list[dict]:
     """One dict per bucket with readings, oldest first: ``{"bucket": datetime,
-    "count", "avg_<metric>", "min_<metric>", "max_<metric>", ...}``."""
+    "count", "avg_<metric>", "min_<metric>", "max_<metric>", ...}``; with
+    ``bucket_text``, the bucket's start as the API writes it
+    (``2026-01-29T14:00:00.000000Z``), made for all buckets at once."""
     starts = bucket_starts(interval=interval, since=since, until=until, tz=tz)
     if not starts:
         return []
@@ -314,10 +317,10 @@ def readings_buckets(
             values = _raw(device_id, lo, hi)
             if values is not None:
                 rows.append([lo // 1_000_000, *values])
-    return _bucket_figures(starts, rows)
+    return _bucket_figures(starts, rows, bucket_text=bucket_text)
 
 
-def _bucket_figures(starts: list[int], rows: list[Sequence]) -> list[dict]:
+def _bucket_figures(starts: list[int], rows: list[Sequence], *, bucket_text: bool) -> list[dict]:
     """The rows (``[second, *VALUE_COLUMNS]``, count > 0) merged into the
     buckets of ``starts`` they fall in, as the dicts of ``readings_buckets``.
 
@@ -337,9 +340,14 @@ def _bucket_figures(starts: list[int], rows: list[Sequence]) -> list[dict]:
     merged[:, _MINIMA] = np.minimum.reduceat(table[:, _MINIMA], first, axis=0)
     merged[:, _MAXIMA] = np.maximum.reduceat(table[:, _MAXIMA], first, axis=0)
     merged[:, _SUMS] /= merged[:, [0]]  # sums to averages
+    begins = np.array(starts, dtype="datetime64[s]")[index[first]]
+    if bucket_text:
+        labels = np.datetime_as_string(begins, unit="us", timezone="UTC").tolist()
+    else:
+        seconds = begins.astype(np.int64).tolist()
+        labels = [datetime.fromtimestamp(second, UTC) for second in seconds]
     buckets = []
-    for start, figures in zip(index[first].tolist(), merged.tolist(), strict=True):
+    for label, figures in zip(labels, merged.tolist(), strict=True):
         figures[0] = int(figures[0])
-        figures.insert(0, datetime.fromtimestamp(starts[start], UTC))
-        buckets.append(dict(zip(_BUCKET_KEYS, figures, strict=True)))
+        buckets.append(dict(zip(_BUCKET_KEYS, [label, *figures], strict=True)))
     return buckets

@@ -206,11 +206,9 @@ class SensorReadingViewSet(GenericViewSet):
     def aggregate(self, request: Request) -> Response:
         params = _query(AggregateQuerySerializer, request)
         try:
-            buckets = aggregates.readings_buckets(**params)
+            buckets = aggregates.readings_buckets(**params, bucket_text=True)
         except aggregates.TooManyBuckets as error:
             raise ValidationError({"interval": [str(error)]}) from None
-        for bucket in buckets:
-            bucket["bucket"] = iso_utc(bucket["bucket"])
         return Response(
             {
                 "device_id": params["device_id"],
