@@ -48,6 +48,13 @@ def _select_rollups() -> str:
     return f"SELECT {', '.join(columns)} FROM {table}"
 
 
+def _select_rollup_rows() -> str:
+    """``SELECT`` of rollup rows as they are: ``bucket``, then ``VALUE_COLUMNS``."""
+    q = connection.ops.quote_name
+    columns = ", ".join(q(column) for column in ("bucket", *VALUE_COLUMNS))
+    return f"SELECT {columns} FROM {q(ReadingRollup._meta.db_table)}"
+
+
 def _select_raw() -> str:
     """``SELECT`` of the ``VALUE_COLUMNS`` of raw readings."""
     q = connection.ops.quote_name
@@ -309,9 +316,12 @@ def readings_buckets(
         where, params = _rollup_where(period, ranges, device_id)
         bucket = connection.ops.quote_name("bucket")
         # The bucket a rollup row falls in (readings are from 2000 on: % is a floor).
-        key = f"{bucket} - {bucket} %% {int(seconds)}" if uniform and seconds > period else bucket
-        select = _select_rollups().replace("SELECT ", f"SELECT {key}, ", 1)
-        rows += _fetch(f"{select}{where} GROUP BY {key}", params)
+        if uniform and seconds > period:
+            key = f"{bucket} - {bucket} %% {int(seconds)}"
+            select = _select_rollups().replace("SELECT ", f"SELECT {key}, ", 1)
+            rows += _fetch(f"{select}{where} GROUP BY {key}", params)
+        else:  # a rollup row per bucket already (period and device are unique)
+            rows += _fetch(_select_rollup_rows() + where, params)
     for period, lo, hi in pieces:
         if not period:
             values = _raw(device_id, lo, hi)
