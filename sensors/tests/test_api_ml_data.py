@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pytest
 
-from sensors.tests.readings_factory import add_reading, iso
+from sensors.tests.readings_factory import T0, add_reading, iso
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +131,21 @@ def test_it_answers_json_for_format_json(client, readings) -> None:
 
     assert response["Content-Type"] == "application/json"
     assert response.json()["sample_count"] == 6
+
+
+def test_json_timestamps_written_by_the_database_match_the_api_s_format(client) -> None:
+    """JSON takes its timestamps as text from the database (each writes its
+    own); whole seconds, one microsecond and any fraction look as in CSV."""
+    whole = 1 - T0.microsecond / 1_000_000  # T0 + whole: the next whole second
+    offsets = (whole, whole + 0.000001, whole + 0.5, whole + 7.123456, whole + 59.999999)
+    stored = [add_reading("press-1", seconds=offset) for offset in offsets]
+
+    json_timestamps = client.get("/api/sensors/ml-data").json()["data"]["timestamps"]
+    csv_text = client.get("/api/sensors/ml-data?format=csv").content.decode()
+    rows = list(csv.reader(io.StringIO(csv_text)))
+
+    expected = [iso(reading.timestamp) for reading in by_time(stored)]
+    assert json_timestamps == expected
+    assert [row[0] for row in rows[1:]] == expected
+    assert expected[0].endswith(":46.000000Z")
+    assert expected[1].endswith(":46.000001Z")
