@@ -15,7 +15,6 @@ time buckets (``/api/sensors/aggregate``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,6 +23,7 @@ from django.db import connection
 
 from sensors.models import ReadingRollup, SensorReading
 from sensors.rollups import DAY, FLEET, HOUR, MINUTE, VALUE_COLUMNS, merge_values
+from sensors.selectors import rows_fetch
 from sensors.validation import METRICS
 
 INTERVALS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "6h": 21600, "1d": 86400}
@@ -63,19 +63,6 @@ def _select_raw() -> str:
         f"{function}({q(metric)})" for metric in METRICS for function in ("SUM", "MIN", "MAX")
     ]
     return f"SELECT {', '.join(columns)} FROM {table}"
-
-
-def _fetch(sql: str, params: Sequence) -> list[tuple]:
-    """Rows as the driver gives them.
-
-    The queries here are written out rather than built by the ORM: building
-    an aggregate of 13 columns costs the ORM about 1.5 ms, 25 times the query
-    (a stats call makes up to five), and its per-value converters took longer
-    than the query for a day of minutes (1,440 rows).
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def _values(row: Sequence) -> list | None:
@@ -182,7 +169,7 @@ def _raw(device_id: str | None, lo: int, hi: int) -> list | None:
     if device_id is not None:
         sql += f" AND {q('device_id')} = %s"
         params.append(device_id)
-    return _values(_fetch(sql, params)[0])
+    return _values(rows_fetch(sql, params)[0])
 
 
 def _by_period(pieces: list[Piece]) -> dict[int, list[tuple[int | None, int | None]]]:
@@ -193,7 +180,7 @@ def _by_period(pieces: list[Piece]) -> dict[int, list[tuple[int | None, int | No
     return grouped
 
 
-#: The figures of a bucket, after its start.
+#: The figures of a range or a bucket (after its start), in their order.
 FIGURE_KEYS = (
     "count",
     *(f"{part}_{metric}" for metric in METRICS for part in ("avg", "min", "max")),
@@ -205,22 +192,16 @@ _MINIMA = [index + 1 for index in _SUMS]
 _MAXIMA = [index + 2 for index in _SUMS]
 
 
-@dataclass(frozen=True)
-class Totals:
-    """Count, and sum / min / max of each metric, over some readings."""
-
-    values: list | None  # as VALUE_COLUMNS; None: no readings
-
-    def as_stats(self) -> dict:
-        """``{"count", "avg_<metric>", "min_<metric>", "max_<metric>", ...}``."""
-        values = self.values
-        stats: dict = {"count": values[0] if values else 0}
-        for index, metric in enumerate(METRICS):
-            base = 1 + 3 * index
-            stats[f"avg_{metric}"] = values[base] / values[0] if values else None
-            stats[f"min_{metric}"] = values[base + 1] if values else None
-            stats[f"max_{metric}"] = values[base + 2] if values else None
-        return stats
+def _stats(values: list | None) -> dict:
+    """``VALUE_COLUMNS`` values (None: no readings) as ``FIGURE_KEYS``: the
+    count, then each metric's average, minimum and maximum."""
+    if values is None:
+        return {"count": 0, **dict.fromkeys(FIGURE_KEYS[1:])}
+    count = values[0]
+    figures = [count]
+    for index in _SUMS:
+        figures += (values[index] / count, values[index + 1], values[index + 2])
+    return dict(zip(FIGURE_KEYS, figures, strict=True))
 
 
 def readings_stats(
@@ -238,11 +219,11 @@ def readings_stats(
     total = None
     for period, ranges in _by_period(pieces).items():
         where, params = _rollup_where(period, ranges, device_id)
-        total = _merge(total, _values(_fetch(_select_rollups() + where, params)[0]))
+        total = _merge(total, _values(rows_fetch(_select_rollups() + where, params)[0]))
     for period, lo, hi in pieces:
         if not period:
             total = _merge(total, _raw(device_id, lo, hi))
-    return Totals(total).as_stats()
+    return _stats(total)
 
 
 class TooManyBuckets(ValueError):
@@ -319,9 +300,9 @@ def readings_buckets(
         if uniform and seconds > period:
             key = f"{bucket} - {bucket} %% {int(seconds)}"
             select = _select_rollups().replace("SELECT ", f"SELECT {key}, ", 1)
-            rows += _fetch(f"{select}{where} GROUP BY {key}", params)
+            rows += rows_fetch(f"{select}{where} GROUP BY {key}", params)
         else:  # a rollup row per bucket already (period and device are unique)
-            rows += _fetch(_select_rollup_rows() + where, params)
+            rows += rows_fetch(_select_rollup_rows() + where, params)
     for period, lo, hi in pieces:
         if not period:
             values = _raw(device_id, lo, hi)

@@ -8,13 +8,14 @@ readings cost about 4 ms a page; the query itself a fraction of one.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection
 
+from autoforge.timefmt import aware_utc
 from devices.models import Device
 from sensors.models import SensorReading
-from sensors.selectors import READING_FIELDS
+from sensors.selectors import READING_FIELDS, rows_fetch
 
 #: A device row's keys, in the order of the query's first columns.
 DEVICE_FIELDS = ("device_id", "first_seen", "last_seen", "reading_count")
@@ -36,8 +37,8 @@ def devices_page(
     elif online is False:
         where = f" WHERE ({last_seen} < %s OR {last_seen} IS NULL)"
         params = [_adapt(offline_before)]
-    total = _fetch(f"SELECT COUNT(*) FROM {q(Device._meta.db_table)} d{where}", params)[0][0]
-    rows = _fetch(
+    total = rows_fetch(f"SELECT COUNT(*) FROM {q(Device._meta.db_table)} d{where}", params)[0][0]
+    rows = rows_fetch(
         f"{_select()}{where} ORDER BY d.{q('device_id')} LIMIT %s OFFSET %s",
         [*params, limit, offset],
     )
@@ -46,7 +47,8 @@ def devices_page(
 
 def device_get(*, device_id: str) -> dict | None:
     """One device as in :func:`devices_page`, or None."""
-    rows = _fetch(f"{_select()} WHERE d.{connection.ops.quote_name('device_id')} = %s", [device_id])
+    where = f" WHERE d.{connection.ops.quote_name('device_id')} = %s"
+    rows = rows_fetch(_select() + where, [device_id])
     return _device(rows[0]) if rows else None
 
 
@@ -80,36 +82,19 @@ def _select() -> str:
     )
 
 
-def _fetch(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def _adapt(moment: datetime) -> object:
     return connection.ops.adapt_datetimefield_value(moment)
-
-
-def _aware(value: datetime | str | None) -> datetime | None:
-    """A date-time as the query gives it (text: with an offset from
-    PostgreSQL, naive UTC from SQLite and MySQL, where Django stores UTC) as
-    an aware datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _device(row: tuple) -> dict:
     split = len(DEVICE_FIELDS)
     device = dict(zip(DEVICE_FIELDS, row[:split], strict=True))
     for name in ("first_seen", "last_seen"):
-        device[name] = _aware(device[name])
+        device[name] = None if device[name] is None else aware_utc(device[name])
     latest = None
     if row[split] is not None:  # the reading's id: the join found it
         latest = dict(zip(READING_FIELDS, row[split:], strict=True))
-        latest["timestamp"] = _aware(latest["timestamp"])
-        latest["created_at"] = _aware(latest["created_at"])
+        latest["timestamp"] = aware_utc(latest["timestamp"])
+        latest["created_at"] = aware_utc(latest["created_at"])
     device["latest"] = latest
     return device

@@ -22,6 +22,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 
+from autoforge.timefmt import aware_utc
 from sensors.models import SensorReading
 from sensors.validation import Reading
 
@@ -115,7 +116,7 @@ class ReadingInsert:
             for sql, params, _ in self._inserts(readings, created_at):
                 cursor.execute(sql + returning, params)
                 stored.extend(
-                    Reading(device_id, t, v, g, p, _utc(timestamp))
+                    Reading(device_id, t, v, g, p, aware_utc(timestamp))
                     for device_id, t, v, g, p, timestamp in cursor.fetchall()
                 )
         return stored
@@ -184,16 +185,6 @@ class ReadingInsert:
         (sql, params), *rest = compiled
         assert not rest, "one statement for one INSERT"
         return sql, list(params)
-
-
-def _utc(value: datetime | str) -> datetime:
-    """A stored date-time as the driver returns it (aware, naive UTC, or
-    SQLite's text) as an aware UTC datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def _array_literal(column: tuple) -> str:

@@ -7,7 +7,7 @@ with a device filter, ``(device_id, timestamp)`` read backwards; without,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -29,6 +29,19 @@ READING_FIELDS = (
     "created_at",
 )
 ML_COLUMNS = ("timestamps", "temperatures", "vibrations", "gases", "powers", "device_ids")
+
+
+def rows_fetch(sql: str, params: Sequence) -> list[tuple]:
+    """The rows of ``sql`` as the driver gives them, on Django's connection.
+
+    For reads whose ORM form costs more than the query: building a
+    13-column aggregate takes the ORM about 1.5 ms (25 times the query), and
+    its per-value converters and model instances cost more than fetching a
+    page of devices or a day of minute rollups.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def readings_filtered(
@@ -178,10 +191,7 @@ def _reading_rows(readings: QuerySet[SensorReading]) -> ReadingRows:
         timestamp_text=Cast("timestamp", TextField()),
         created_at_text=Cast("created_at", TextField()),
     ).values_list(*_TEXT_ROW_FIELDS)
-    sql, params = texts.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows = rows_fetch(*texts.query.sql_with_params())
     return ReadingRows(
         rows,
         _datetime64_utc(tuple(row[6] for row in rows)),
