@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import faulthandler
+import signal
+import threading
+import time
+
 import pytest
 
 from sensors.management.commands.mqtt_ingest import GATHER_SECONDS, Command
@@ -164,3 +169,28 @@ def test_when_the_queue_runs_dry_it_waits_once_for_more_instead_of_waking_per_me
 
     assert naps == [GATHER_SECONDS]  # once per call, not again when dry a second time
     assert command.ingest.counters.received == 3
+
+
+def test_a_stop_signal_wakes_a_loop_waiting_for_events_even_past_its_timeout(command):
+    """CPython 3.11's SimpleQueue.get(timeout=0.1) waits for good when a signal
+    handler outlasts the timeout; the handler's wake-up event ends the wait."""
+
+    def slow_stop(signum, frame) -> None:
+        time.sleep(0.3)  # past take_events' wait
+        command.on_signal(signal.SIGTERM, frame)
+
+    rescue = threading.Timer(5.0, command.events.put, args=[(PUBLISHED, -1)])
+    rescue.start()  # without the wake-up: the test fails after 5 s, not never
+    previous = signal.signal(signal.SIGALRM, slow_stop)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.02)
+        started = time.monotonic()
+        command.take_events()
+        waited = time.monotonic() - started
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+        faulthandler.cancel_dump_traceback_later()
+        rescue.cancel()
+
+    assert command.shutdown
+    assert waited < 2.0

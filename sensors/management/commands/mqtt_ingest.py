@@ -44,6 +44,8 @@ from sensors.mqtt import shared as shared_filter
 from sensors.write_errors import write_error_is_outage
 
 logger = logging.getLogger("sensors.ingest")
+#: The event on_signal queues to wake the loop; nothing else to do with it.
+STOP = "stop"
 
 IDLE_WAIT_SECONDS = 0.1  # the outbox wants a tick at least this often
 # When the queue runs dry while messages are coming in, wait this long once
@@ -86,6 +88,13 @@ class Command(BaseCommand):
         if not self.shutdown:
             faulthandler.dump_traceback_later(SHUTDOWN_WATCHDOG_SECONDS, exit=True, file=sys.stderr)
         self.shutdown = True
+        events = getattr(self, "events", None)  # None: before setup()
+        if events is not None:
+            # Wake the loop. CPython 3.11's SimpleQueue.get(timeout=...) waits
+            # for good when a signal handler runs past its deadline (it
+            # recomputes a negative timeout, which means "forever"); only a
+            # put ends that wait. put() is safe in a signal handler.
+            events.put((STOP,))
 
     # --- set-up ------------------------------------------------------------------
 
