@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -16,7 +17,38 @@ from autoforge.lone_surrogates import without_lone_surrogates
 _ORJSON_OPTIONS = (
     orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 )
+
+
+class JSONFragment:
+    """A value already written as JSON, put into a response as it is.
+
+    For what numpy writes faster than orjson can from Python objects (the
+    timestamps of ml-data). orjson copies the bytes in; the standard
+    library's path (an indented response) reads them back first.
+    """
+
+    __slots__ = ("encoded",)
+
+    def __init__(self, encoded: bytes) -> None:
+        self.encoded = encoded
+
+
+class _Encoder(JSONEncoder):
+    """DRF's encoder, which also reads a :class:`JSONFragment` back."""
+
+    def default(self, obj: Any) -> Any:
+        if isinstance(obj, JSONFragment):
+            return json.loads(obj.encoded)
+        return super().default(obj)
+
+
 _drf_default = JSONEncoder().default
+
+
+def _orjson_default(obj: Any) -> Any:
+    if isinstance(obj, JSONFragment):
+        return orjson.Fragment(obj.encoded)
+    return _drf_default(obj)
 
 
 class JSONRenderer(renderers.JSONRenderer):
@@ -29,7 +61,8 @@ class JSONRenderer(renderers.JSONRenderer):
     read back the same, and NaN or infinity, which DRF refuses with a 500, is
     ``null``. What orjson cannot write (a lone surrogate, an integer past 64
     bits) and an indented response (``Accept: application/json; indent=4``)
-    go the standard library's way, as before.
+    go the standard library's way, as before. A :class:`JSONFragment` is
+    written as it is.
 
     DRF writes JSON as UTF-8, which cannot hold a lone surrogate: a stored
     command ``detail`` of ``"\\ud800"`` (SQLite and MariaDB keep it) made
@@ -37,6 +70,8 @@ class JSONRenderer(renderers.JSONRenderer):
     than in each serializer. Only a response that fails to encode pays for
     the second pass.
     """
+
+    encoder_class = _Encoder
 
     def render(
         self,
@@ -49,7 +84,7 @@ class JSONRenderer(renderers.JSONRenderer):
         indent = self.get_indent(accepted_media_type or "", renderer_context or {})
         if indent is None and self.compact and not self.ensure_ascii:
             try:
-                rendered = orjson.dumps(data, default=_drf_default, option=_ORJSON_OPTIONS)
+                rendered = orjson.dumps(data, default=_orjson_default, option=_ORJSON_OPTIONS)
             except orjson.JSONEncodeError:
                 pass
             else:

@@ -211,11 +211,13 @@ def explain() -> None:
 
     hour = datetime.now(UTC)
     querysets = {
-        "latest": selectors._newest_first(selectors.readings_filtered(), device_id=None)[:1],
-        "latest?device_id": selectors._newest_first(
+        "latest": selectors.readings_newest_first(selectors.readings_filtered(), device_id=None)[
+            :1
+        ],
+        "latest?device_id": selectors.readings_newest_first(
             selectors.readings_filtered(device_id="press-07"), device_id="press-07"
         )[:1],
-        "history?device_id&since&until": selectors._newest_first(
+        "history?device_id&since&until": selectors.readings_newest_first(
             selectors.readings_filtered(
                 device_id="press-07", since=hour - timedelta(days=30), until=hour
             ),

@@ -28,7 +28,6 @@ READING_FIELDS = (
     "timestamp",
     "created_at",
 )
-ML_COLUMNS = ("timestamps", "temperatures", "vibrations", "gases", "powers", "device_ids")
 
 
 def rows_fetch(sql: str, params: Sequence) -> list[tuple]:
@@ -61,7 +60,8 @@ def readings_filtered(
     return readings
 
 
-def _newest_first(readings: QuerySet[SensorReading], *, device_id: str | None) -> QuerySet:
+def readings_newest_first(readings: QuerySet[SensorReading], *, device_id: str | None) -> QuerySet:
+    """``readings`` newest first, in the order of the index the filter uses."""
     # One device has one reading per timestamp (the unique constraint), so
     # its index gives a total order alone; across devices, id breaks ties.
     if device_id is not None:
@@ -77,7 +77,7 @@ def readings_latest(
 ) -> dict | None:
     """The newest reading (a ``values()`` row), or None when there is none."""
     readings = readings_filtered(device_id=device_id, since=since, until=until)
-    return _newest_first(readings, device_id=device_id).values(*READING_FIELDS).first()
+    return readings_newest_first(readings, device_id=device_id).values(*READING_FIELDS).first()
 
 
 def readings_history(
@@ -90,7 +90,7 @@ def readings_history(
 ) -> list[dict]:
     """One page of readings (``values()`` rows), newest first."""
     readings = readings_filtered(device_id=device_id, since=since, until=until)
-    page = _newest_first(readings, device_id=device_id).values(*READING_FIELDS)
+    page = readings_newest_first(readings, device_id=device_id).values(*READING_FIELDS)
     return list(page[offset : offset + limit])
 
 
@@ -111,50 +111,14 @@ def readings_stats(
     )
 
 
-def readings_ml_columns(
-    *,
-    device_id: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 1000,
-) -> dict[str, np.ndarray]:
-    """The newest ``limit`` readings as equal-length numpy columns, oldest first.
-
-    ``timestamps`` is ``datetime64[us]`` in UTC (naive, as numpy has no time
-    zones), the metrics ``float64``, ``device_ids`` a fixed-width unicode array.
-    Rows are tuples, never model instances or dicts.
-    """
-    readings = readings_filtered(device_id=device_id, since=since, until=until)
-    # The timestamp as text, parsed by numpy for the whole column at once: a
-    # date-time object per row (made by the driver, then by Django) costs more
-    # than the query itself at 100,000 rows (bench/read_api.py).
-    page = (
-        _newest_first(readings, device_id=device_id)
-        .annotate(timestamp_text=Cast("timestamp", TextField()))
-        .values_list("timestamp_text", "temperature", "vibration", "gas", "power", "device_id")
-    )
-    rows = list(page[:limit])
-    rows.reverse()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 6
-    timestamps, temperatures, vibrations, gases, powers, device_ids = columns
-    return {
-        "timestamps": _datetime64_utc(timestamps),
-        "temperatures": np.array(temperatures, dtype=np.float64),
-        "vibrations": np.array(vibrations, dtype=np.float64),
-        "gases": np.array(gases, dtype=np.float64),
-        "powers": np.array(powers, dtype=np.float64),
-        "device_ids": np.array(device_ids, dtype=np.str_),
-    }
-
-
-def _datetime64_utc(texts: tuple[str, ...]) -> np.ndarray:
+def datetime64_utc(texts: Sequence[str]) -> np.ndarray:
     """Database date-times cast to text, as naive UTC ``datetime64[us]``.
 
     SQLite and MySQL/MariaDB give ``2026-01-29 14:30:45.123456``; PostgreSQL
     appends the session's offset, which Django sets to UTC: ``+00``.
     """
     if connection.vendor == "postgresql":
-        texts = tuple(text.removesuffix("+00") for text in texts)
+        texts = [text.removesuffix("+00") for text in texts]
     return np.array(texts, dtype="datetime64[us]")
 
 
@@ -194,8 +158,8 @@ def _reading_rows(readings: QuerySet[SensorReading]) -> ReadingRows:
     rows = rows_fetch(*texts.query.sql_with_params())
     return ReadingRows(
         rows,
-        _datetime64_utc(tuple(row[6] for row in rows)),
-        _datetime64_utc(tuple(row[7] for row in rows)),
+        datetime64_utc(tuple(row[6] for row in rows)),
+        datetime64_utc(tuple(row[7] for row in rows)),
     )
 
 
@@ -209,7 +173,9 @@ def readings_history_rows(
 ) -> ReadingRows:
     """One page of readings, newest first (see :func:`_reading_rows`)."""
     readings = readings_filtered(device_id=device_id, since=since, until=until)
-    return _reading_rows(_newest_first(readings, device_id=device_id)[offset : offset + limit])
+    return _reading_rows(
+        readings_newest_first(readings, device_id=device_id)[offset : offset + limit]
+    )
 
 
 def readings_newest_id() -> int:

@@ -14,7 +14,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
-from autoforge.renderers import JSONRenderer
+from autoforge.renderers import JSONFragment, JSONRenderer
 
 SAME_BYTES = [
     {"count": 2, "data": [{"id": 1, "temperature": 24.5, "device_id": "press-1"}], "next": None},
@@ -60,3 +60,19 @@ def test_an_indented_response_is_still_indented() -> None:
 
 def test_nothing_renders_as_an_empty_body() -> None:
     assert JSONRenderer().render(None) == b""
+
+
+def test_a_json_fragment_is_written_as_it_is() -> None:
+    rendered = JSONRenderer().render(
+        {"timestamps": JSONFragment(b'["2026-01-29T14:30:45.000000Z"]')}
+    )
+
+    assert rendered == b'{"timestamps":["2026-01-29T14:30:45.000000Z"]}'
+
+
+def test_a_json_fragment_in_an_indented_response_is_indented_with_the_rest() -> None:
+    data = {"count": 1, "items": JSONFragment(b'[1,{"a":2.5}]')}
+
+    rendered = JSONRenderer().render(data, "application/json; indent=2")
+
+    assert rendered == json.dumps({"count": 1, "items": [1, {"a": 2.5}]}, indent=2).encode()

@@ -134,8 +134,9 @@ def test_it_answers_json_for_format_json(client, readings) -> None:
 
 
 def test_json_timestamps_written_by_the_database_match_the_api_s_format(client) -> None:
-    """JSON takes its timestamps as text from the database (each writes its
-    own); whole seconds, one microsecond and any fraction look as in CSV."""
+    """JSON writes its timestamps with numpy (read as PostgreSQL's binary
+    values, or the others' text); whole seconds, one microsecond and any
+    fraction look as in CSV."""
     whole = 1 - T0.microsecond / 1_000_000  # T0 + whole: the next whole second
     offsets = (whole, whole + 0.000001, whole + 0.5, whole + 7.123456, whole + 59.999999)
     stored = [add_reading("press-1", seconds=offset) for offset in offsets]
