@@ -20,9 +20,10 @@
    and ml-data, compares ml-data's npz with a bare cursor fetch of the same
    rows, and the busy device's CSV export with a bare cursor fetch of its rows
    (rows/s) and the workers' resident memory. Each figure is printed next to
-   the issue's target; latest, history and devices are timed with a request
-   to /api/health after each, and compared with that health's p50 (this
-   machine's speed changes from one minute to the next). ``--passes``
+   the issue's target. This machine's speed changes from one minute to the
+   next, so what is compared is measured in the same minutes: latest,
+   history and devices with a request to /api/health after each (against
+   that health's p50), each export after a bare fetch. ``--passes``
    repeats the measurement.
 
 ``--steps rebuild,measure`` or ``--steps measure`` work on the data already
@@ -46,6 +47,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -556,27 +558,35 @@ def ml_bare_fetch(repeat: int, ml_rows: int) -> tuple[float, float, float]:
     return percentile(samples, 0.5), percentile(samples, 0.95), statistics.median(orm)
 
 
-def export_bare_fetch(repeat: int) -> tuple[int, float]:
-    """Rows and median seconds of the busy device's rows through a bare cursor, export order."""
+def export_bare_fetch() -> tuple[int, float]:
+    """Rows and seconds of the busy device's rows through a bare cursor, export order."""
     from django.db import connection
 
     from sensors.selectors import READING_FIELDS
 
     sql = f"SELECT {', '.join(READING_FIELDS)} FROM {TABLE} WHERE device_id = %s ORDER BY timestamp"
-    runs = []
-    for _ in range(repeat):
-        rows = 0
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [BUSY])
-            while chunk := cursor.fetchmany(10_000):
-                rows += len(chunk)
-        runs.append(time.perf_counter() - started)
-    return rows, statistics.median(runs)
+    rows = 0
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [BUSY])
+        while chunk := cursor.fetchmany(10_000):
+            rows += len(chunk)
+    return rows, time.perf_counter() - started
 
 
-def export_http(client: Client, master: int, repeat: int) -> tuple[int, float, float, float]:
-    """Rows, median seconds, and the largest growth (MB) of any worker's resident
+class ExportFigures(NamedTuple):
+    rows: int  # exported
+    seconds: float  # median
+    bare_rows: int
+    bare_seconds: float  # median
+    growth_peak: float  # MB, largest worker
+    growth_after: float
+
+
+def export_http(client: Client, master: int, repeat: int) -> ExportFigures:
+    """The busy device's CSV export, each run after a bare fetch of the same rows
+    (this machine's speed changes from minute to minute: the two are compared
+    in the same minutes), and the largest growth (MB) of any worker's resident
     memory over the exports: at its peak (sampled every 20 ms) and after."""
     path = f"/api/sensors/export?{urlencode({'device_id': BUSY, 'format': 'csv'})}"
     pids = worker_pids(master)
@@ -593,9 +603,11 @@ def export_http(client: Client, master: int, repeat: int) -> tuple[int, float, f
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    runs, lines = [], 0
+    runs, bare_runs, lines, bare_rows = [], [], 0, 0
     try:
         for _ in range(repeat):
+            bare_rows, bare_seconds = export_bare_fetch()
+            bare_runs.append(bare_seconds)
             elapsed, _, _, lines = client.get(path)
             runs.append(elapsed / 1000)
     finally:
@@ -607,7 +619,14 @@ def export_http(client: Client, master: int, repeat: int) -> tuple[int, float, f
         (after[p] - before[p] for p in pids if before[p] is not None and after[p] is not None),
         default=0.0,
     )
-    return lines - 1, statistics.median(runs), growth_peak, growth_after
+    return ExportFigures(
+        lines - 1,
+        statistics.median(runs),
+        bare_rows,
+        statistics.median(bare_runs),
+        growth_peak,
+        growth_after,
+    )
 
 
 def row(name: str, figure: str, target: str, met: bool | None, extra: str = "") -> None:
@@ -665,8 +684,9 @@ def measure(port: int, master: int, args: argparse.Namespace, number: int) -> No
             row(name, figure, f"p50 <= 2x bare = {2 * bare50:.1f}", p50 <= 2 * bare50, f"{size:,}")
             row("  bare cursor fetch, same rows", f"{bare50:8.1f} / {bare95:8.1f}", "", None)
             row("  ORM values_list, same rows", f"{orm50:8.1f} (p50)", "(for reference)", None)
-    rows, bare_seconds = export_bare_fetch(args.export_repeat)
-    exported, seconds, growth_peak, growth_after = export_http(client, master, args.export_repeat)
+    exported, seconds, rows, bare_seconds, growth_peak, growth_after = export_http(
+        client, master, args.export_repeat
+    )
     if exported != rows:
         print(f"  export gave {exported:,} rows, the bare fetch {rows:,}")
     ratio = (exported / seconds) / (rows / bare_seconds)
@@ -680,7 +700,7 @@ def measure(port: int, master: int, args: argparse.Namespace, number: int) -> No
     row(
         "  bare cursor fetch, same rows",
         f"{rows / bare_seconds:,.0f} rows/s",
-        "",
+        "(before each export)",
         None,
         f"{bare_seconds:.2f} s median",
     )

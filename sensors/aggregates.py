@@ -337,8 +337,8 @@ def _bucket_figures(starts: list[int], rows: list[Sequence], *, bucket_text: boo
     else:
         seconds = begins.astype(np.int64).tolist()
         labels = [datetime.fromtimestamp(second, UTC) for second in seconds]
-    buckets = []
-    for label, figures in zip(labels, merged.tolist(), strict=True):
-        figures[0] = int(figures[0])
-        buckets.append(dict(zip(_BUCKET_KEYS, [label, *figures], strict=True)))
-    return buckets
+    counts = merged[:, 0].astype(np.int64).tolist()
+    return [
+        dict(zip(_BUCKET_KEYS, (label, count, *figures), strict=True))
+        for label, count, figures in zip(labels, counts, merged[:, 1:].tolist(), strict=True)
+    ]
