@@ -30,8 +30,8 @@ from sensors.selectors import (
     readings_newest_first,
     rows_fetch,
 )
+from sensors.validation import METRICS
 
-METRICS = ("temperature", "vibration", "gas", "power")
 METRIC_COLUMNS = ("temperatures", "vibrations", "gases", "powers")
 # PostgreSQL's binary timestamps count microseconds from 2000-01-01 UTC.
 _POSTGRESQL_EPOCH = np.datetime64("2000-01-01T00:00:00", "us")

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sensors.ml_columns import METRIC_COLUMNS, METRICS, oldest_first_order, readings_ml_columns
+from sensors.ml_columns import METRIC_COLUMNS, oldest_first_order, readings_ml_columns
 from sensors.models import SensorReading
 from sensors.services import readings_store
-from sensors.validation import Reading
+from sensors.validation import METRICS, Reading
 
 pytestmark = pytest.mark.django_db
 
